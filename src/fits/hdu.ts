@@ -107,6 +107,19 @@ export class Hdu {
     return out;
   }
 
+  /**
+   * Reads the data unit into `out` and swaps to native order chunk by chunk, so each chunk is
+   * swapped while still in cache (one memory pass instead of two).
+   */
+  private readSwapped(out: Uint8Array, width: number): void {
+    const CHUNK = 1 << 20;
+    for (let p = 0; p < out.length; p += CHUNK) {
+      const piece = out.subarray(p, Math.min(out.length, p + CHUNK));
+      this.readDataBytes(p, piece.length, piece);
+      swapToNative(piece, width);
+    }
+  }
+
   /** The header exactly as stored (cards, END and fill). */
   readHeaderBytes(): Uint8Array {
     const out = new Uint8Array(this.datLoc - this.hdrLoc);
@@ -144,12 +157,10 @@ export class Hdu {
       if (this.isConstantImage) return this.readConstantImage(options);
       const { bitpix, naxes } = this.layout;
       const stored = allocStored(bitpix, countOf(naxes));
-      this.readDataBytes(
-        0,
-        stored.byteLength,
+      this.readSwapped(
         new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength),
+        Math.abs(bitpix) / 8,
       );
-      swapToNative(new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength), Math.abs(bitpix) / 8);
       const data = toPhysical(
         stored,
         bitpix,

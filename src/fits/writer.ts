@@ -62,6 +62,8 @@ export interface WriteOptions {
   checksum?: boolean;
   /** Refuse to replace an existing file (default false). */
   noClobber?: boolean;
+  /** fsync before the rename so a crash cannot leave an empty file under the final name (default true). */
+  fsync?: boolean;
 }
 
 const CHUNK_BYTES = 4 << 20;
@@ -138,6 +140,7 @@ export class FitsWriter {
   private finalPath: string | undefined;
   private tempPath: string | undefined;
   private noClobber = false;
+  private fsync = true;
 
   constructor(sink: Sink, options: WriteOptions = {}) {
     this.sink = sink;
@@ -160,6 +163,7 @@ export class FitsWriter {
     w.finalPath = path;
     w.tempPath = temp;
     if (options.noClobber) w.noClobber = true;
+    if (options.fsync === false) w.fsync = false;
     return w;
   }
 
@@ -209,7 +213,7 @@ export class FitsWriter {
     const headerPos = this.sink.position;
     this.sink.write(headerBytes);
     this.count++;
-    this.openStream = new ImageStream(this.sink, dataSize, (dataSum) => {
+    this.openStream = new ImageStream(this.sink, dataSize, this.checksum, (dataSum) => {
       this.openStream = undefined;
       if (this.checksum) this.patchChecksum(h, headerPos, dataSum);
     });
@@ -256,7 +260,7 @@ export class FitsWriter {
   close(): void {
     this.finishHdus();
     if (!(this.sink instanceof FileSink) || !this.tempPath || !this.finalPath) return;
-    fsyncSync(this.sink.fd);
+    if (this.fsync) fsyncSync(this.sink.fd);
     closeSync(this.sink.fd);
     const check = openFits(this.tempPath);
     const n = check.hdus.length;
@@ -296,7 +300,7 @@ export class FitsWriter {
 /** Receives one HDU's data in pieces, converts to big-endian, sums, pads. */
 export class ImageStream {
   private written = 0;
-  private readonly acc = new ChecksumAccumulator();
+  private readonly acc: ChecksumAccumulator | undefined;
   /** Physical values → stored native array (set by beginImage). */
   converter: ((data: ImageArray) => ImageArray) | undefined;
 
@@ -304,7 +308,8 @@ export class ImageStream {
   private readonly dataSize: number;
   private readonly onEnd: (dataSum: number) => void;
 
-  constructor(sink: Sink, dataSize: number, onEnd: (dataSum: number) => void) {
+  constructor(sink: Sink, dataSize: number, checksum: boolean, onEnd: (dataSum: number) => void) {
+    this.acc = checksum ? new ChecksumAccumulator() : undefined;
     this.sink = sink;
     this.dataSize = dataSize;
     this.onEnd = onEnd;
@@ -333,7 +338,7 @@ export class ImageStream {
     if (this.written + bytes.length > this.dataSize) {
       throw new FitsError(`more data than the header declares (${this.dataSize} bytes)`);
     }
-    this.acc.update(bytes);
+    this.acc?.update(bytes);
     this.sink.write(bytes);
     this.written += bytes.length;
   }
@@ -344,7 +349,7 @@ export class ImageStream {
     }
     const pad = paddedSize(this.dataSize) - this.dataSize;
     if (pad > 0) this.sink.write(new Uint8Array(pad));
-    this.onEnd(this.acc.digest());
+    this.onEnd(this.acc?.digest() ?? 0);
   }
 }
 
