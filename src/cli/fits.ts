@@ -1,36 +1,11 @@
 // `caldera fits …`: fitsinfo, fitsheader, fitscheck/fitsverify, fitsdiff, fpack/funpack equivalents,
 // each a thin shell over src/fits.
 import type { Command } from 'commander';
-import {
-  type CardValue,
-  diffFits,
-  type FitsFile,
-  type Hdu,
-  imageStats,
-  openFits,
-  summarizeHdu,
-  verifyFits,
-} from '../fits/index.ts';
+import { type CardValue, diffFits, imageStats, summarizeHdu, verifyFits } from '../fits/index.ts';
 import { CliError } from './errors.ts';
+import { registerFitsTableCommands } from './fits-table.ts';
+import { selectHdu, withFits } from './fits-select.ts';
 import { type CliIO, formatTable, setExitCode, toJson } from './io.ts';
-
-/** Parses `N`, `NAME` or `NAME,VER` into an HDU of the open file. */
-export function selectHdu(file: FitsFile, ref: string | undefined, fallback = 0): Hdu {
-  if (ref === undefined) return file.hdu(fallback);
-  if (/^\d+$/.test(ref)) return file.hdu(Number(ref));
-  const m = /^([^,]+)(?:,(\d+))?$/.exec(ref);
-  if (!m) throw new CliError(`--hdu '${ref}' should be a number, NAME or NAME,VER`);
-  return file.hdu(m[1], m[2] === undefined ? undefined : Number(m[2]));
-}
-
-export function withFits<T>(path: string, fn: (f: FitsFile) => T): T {
-  const f = openFits(path);
-  try {
-    return fn(f);
-  } finally {
-    f.close();
-  }
-}
 
 function jsonValue(v: CardValue): unknown {
   return typeof v === 'bigint' ? v.toString() : v;
@@ -164,6 +139,7 @@ export function registerFits(program: Command, io: CliIO): void {
         );
       setExitCode(cmd, report.identical ? 0 : 1);
     });
+  registerFitsTableCommands(fits, io);
 }
 
 function parseTolerance(v: unknown, flag: string): number {

@@ -28,8 +28,10 @@ export {
   parseBinTform,
   type TableLayout,
 } from './table/layout.ts';
+export * from './table/index.ts';
 export { type HeaderInit, toHeader } from './header-build.ts';
 export {
+  type BinTableHduSpec,
   type CopyHduSpec,
   type EncodedHduSpec,
   FitsWriter,

@@ -20,6 +20,7 @@ import {
   withChecksumCards,
 } from './header-build.ts';
 import { countOf, type ImageArray, swapToNative } from './image.ts';
+import { type BinTableSpec, encodeBinTable } from './table/index.ts';
 import { paddedSize } from './structure.ts';
 
 export interface ImageHduSpec {
@@ -55,7 +56,12 @@ export interface CopyHduSpec {
   header?: Header;
 }
 
-export type HduSpec = ImageHduSpec | EncodedHduSpec | CopyHduSpec;
+/** A binary table from column data (see table/write.ts for ColumnSpec). */
+export interface BinTableHduSpec extends BinTableSpec {
+  kind: 'bintable';
+}
+
+export type HduSpec = ImageHduSpec | EncodedHduSpec | CopyHduSpec | BinTableHduSpec;
 
 export interface WriteOptions {
   /** Add CHECKSUM/DATASUM to every HDU (default true). */
@@ -176,6 +182,7 @@ export class FitsWriter {
     this.assertNoStream();
     if (spec.kind === 'image') this.addImage(spec);
     else if (spec.kind === 'encoded') this.addEncoded(spec);
+    else if (spec.kind === 'bintable') this.addEncoded({ kind: 'encoded', ...encodeBinTable(spec) });
     else this.addCopy(spec);
   }
 
