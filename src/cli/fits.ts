@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { type CardValue, diffFits, imageStats, summarizeHdu, verifyFits } from '../fits/index.ts';
 import { CliError } from './errors.ts';
+import { registerFitsPackCommands } from './fits-pack.ts';
 import { registerFitsTableCommands } from './fits-table.ts';
 import { selectHdu, withFits } from './fits-select.ts';
 import { type CliIO, formatTable, setExitCode, toJson } from './io.ts';
@@ -140,6 +141,7 @@ export function registerFits(program: Command, io: CliIO): void {
       setExitCode(cmd, report.identical ? 0 : 1);
     });
   registerFitsTableCommands(fits, io);
+  registerFitsPackCommands(fits, io);
 }
 
 function parseTolerance(v: unknown, flag: string): number {

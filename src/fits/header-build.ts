@@ -29,19 +29,24 @@ export interface ImageStructure {
 /** A complete image header: structure first, then the caller's cards, then EXTNAME/EXTVER. */
 export function buildImageHeader(user: Header, s: ImageStructure): Header {
   const out = new Header();
-  if (s.primary) out.append('SIMPLE', true, 'conforms to FITS standard');
-  else out.append('XTENSION', 'IMAGE', 'Image extension');
-  out.append('BITPIX', s.bitpix, 'array data type');
-  out.append('NAXIS', s.naxes.length, 'number of array dimensions');
+  // Structural cards keep the caller's comments when it had them (a rewrite stays recognisable).
+  const note = (key: string, dflt: string) => user.card(key)?.comment || dflt;
+  if (s.primary) out.append('SIMPLE', true, note('SIMPLE', 'conforms to FITS standard'));
+  else out.append('XTENSION', 'IMAGE', note('XTENSION', 'Image extension'));
+  out.append('BITPIX', s.bitpix, note('BITPIX', 'array data type'));
+  out.append('NAXIS', s.naxes.length, note('NAXIS', 'number of array dimensions'));
   s.naxes.forEach((n, i) => {
-    out.append(`NAXIS${i + 1}`, n);
+    out.append(`NAXIS${i + 1}`, n, note(`NAXIS${i + 1}`, ''));
   });
-  if (s.primary) out.append('EXTEND', true);
-  else {
-    out.append('PCOUNT', 0, 'number of parameters');
-    out.append('GCOUNT', 1, 'number of groups');
+  if (s.primary) {
+    if (user.get('EXTEND') !== false) out.append('EXTEND', true, note('EXTEND', ''));
+  } else {
+    out.append('PCOUNT', 0, note('PCOUNT', 'number of parameters'));
+    out.append('GCOUNT', 1, note('GCOUNT', 'number of groups'));
   }
-  for (const [k, v, c] of s.scaling ?? []) out.append(k, v, c, { float: k !== 'BLANK' });
+  for (const [k, v, c] of s.scaling ?? []) {
+    out.append(k, v, c, { float: k !== 'BLANK' && typeof v === 'number' && Math.abs(v) < 2 ** 53 });
+  }
   copyUserCards(out, user, SCALING);
   setName(out, s.name, s.ver);
   return out;

@@ -58,3 +58,5 @@ export {
   type HduDiff,
   type KeywordDifference,
 } from './diff.ts';
+export * from './compress/index.ts';
+export { type PackResult, packFits, unpackFits } from './pack.ts';

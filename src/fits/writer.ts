@@ -5,7 +5,7 @@
 import { closeSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { Card } from './card.ts';
+import { Card, type CardValue } from './card.ts';
 import { addSums, ChecksumAccumulator, encodeChecksum, onesComplementSum } from './checksum.ts';
 import { FitsError } from './errors.ts';
 import { openFits } from './file.ts';
@@ -20,6 +20,7 @@ import {
   withChecksumCards,
 } from './header-build.ts';
 import { countOf, type ImageArray, swapToNative } from './image.ts';
+import { type CompressOptions, compressImage } from './compress/index.ts';
 import { type BinTableSpec, encodeBinTable } from './table/index.ts';
 import { paddedSize } from './structure.ts';
 
@@ -36,6 +37,13 @@ export interface ImageHduSpec {
   bzero?: number;
   /** Stored value for NaN when floats are stored as integers. */
   blank?: number;
+  /**
+   * `data` holds stored values (Uint8/Int16/Int32/BigInt64/Float32/Float64 by BITPIX) and the
+   * header's BSCALE/BZERO/BLANK describe them: a verbatim re-write, e.g. after decompression.
+   */
+  raw?: boolean;
+  /** Write as a tile-compressed image (BINTABLE with ZIMAGE = T) instead of a plain image. */
+  compress?: CompressOptions;
   name?: string;
   ver?: number;
 }
@@ -187,6 +195,12 @@ export class FitsWriter {
   }
 
   private addImage(spec: ImageHduSpec): void {
+    if (spec.compress && spec.data) {
+      const naxes = spec.naxes ?? [spec.data.length];
+      const encoded = compressImage({ data: spec.data, naxes, header: toHeader(spec.header) }, spec.compress);
+      this.addEncoded({ kind: 'encoded', ...encoded, name: spec.name, ver: spec.ver });
+      return;
+    }
     const plan = planImage(spec, this.count === 0);
     const stream = this.beginHdu(plan.header, plan.dataSize);
     if (spec.data) stream.writeStored(plan.stored(spec.data));
@@ -384,6 +398,7 @@ function planImage(spec: ImageHduSpec, primary: boolean, naxesOverride?: number[
   if (!naxesOverride && countOf(naxes) !== data.length) {
     throw new FitsError(`image has ${data.length} values but NAXISn give ${countOf(naxes)}`);
   }
+  if (spec.raw) return planRaw(spec, user, data, naxes, primary);
   const natural = naturalType(data);
   let bitpix = natural.bitpix;
   let scaling: [string, number, string][] = natural.bzero
@@ -399,6 +414,38 @@ function planImage(spec: ImageHduSpec, primary: boolean, naxesOverride?: number[
   }
   const header = buildImageHeader(user, { bitpix, naxes, primary, scaling, name: spec.name, ver: spec.ver });
   return { header, dataSize: (countOf(naxes) * Math.abs(bitpix)) / 8, stored };
+}
+
+const STORED_BITPIX: [new (n: number) => ImageArray, number][] = [
+  [Uint8Array, 8],
+  [Int16Array, 16],
+  [Int32Array, 32],
+  [BigInt64Array, 64],
+  [Float32Array, -32],
+  [Float64Array, -64],
+];
+
+/** Stored values written as they are, with the caller's BSCALE/BZERO/BLANK kept. */
+function planRaw(
+  spec: ImageHduSpec,
+  user: Header,
+  data: ImageArray,
+  naxes: number[],
+  primary: boolean,
+): ImagePlan {
+  const match = STORED_BITPIX.find(([ctor]) => data instanceof ctor);
+  if (!match)
+    throw new FitsError(
+      `raw image data must be a stored type (Uint8/Int16/Int32/BigInt64/Float32/Float64), got ${data.constructor.name}`,
+    );
+  const bitpix = match[1];
+  const scaling: [string, CardValue, string][] = [];
+  for (const key of ['BSCALE', 'BZERO', 'BLANK']) {
+    const card = user.card(key);
+    if (card && (key !== 'BLANK' || bitpix > 0)) scaling.push([key, card.value, card.comment]);
+  }
+  const header = buildImageHeader(user, { bitpix, naxes, primary, scaling, name: spec.name, ver: spec.ver });
+  return { header, dataSize: (countOf(naxes) * Math.abs(bitpix)) / 8, stored: (d) => d };
 }
 
 function naturalType(data: ImageArray): {

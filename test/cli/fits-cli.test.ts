@@ -120,3 +120,37 @@ describe('caldera fits', () => {
     assert.equal((await runCli(['--help'])).code, 0);
   });
 });
+
+describe('caldera fits compress/decompress', () => {
+  test('round trip restores the same data; funpack agrees when installed', async () => {
+    await withTempDir(async (dir) => {
+      const src = join(dir, 'in.fits');
+      const sci = new Uint16Array(64 * 40).map((_, i) => 1000 + ((i * 7919) % 300));
+      writeFits(src, [
+        { kind: 'image', header: Header.from([['INSTRUME', 'ACS']]) },
+        { kind: 'image', data: sci, naxes: [64, 40], name: 'SCI', ver: 1 },
+      ]);
+      const fz = join(dir, 'in.fits.fz');
+      const packed = await runCli(['fits', 'compress', src, fz, '--json']);
+      assert.equal(packed.code, 0, packed.err);
+      assert.equal(JSON.parse(packed.out).compressed, 1);
+      const info = JSON.parse((await runCli(['fits', 'info', fz, '--json'])).out);
+      assert.equal(info[1].type, 'COMPRESSED_IMAGE');
+      const back = join(dir, 'back.fits');
+      assert.equal((await runCli(['fits', 'decompress', fz, back])).code, 0);
+      const diff = await runCli(['fits', 'diff', src, back, '-k', 'CHECKSUM,DATASUM', '--ignore-comments']);
+      assert.equal(diff.code, 0, diff.out);
+      assert.equal((await runCli(['fits', 'verify', fz])).code, 0);
+    });
+  });
+
+  test('bad options are usage errors (exit 2)', async () => {
+    await withTempDir(async (dir) => {
+      const src = join(dir, 'in.fits');
+      writeFits(src, [{ kind: 'image', data: new Int16Array(4), naxes: [2, 2] }]);
+      assert.equal((await runCli(['fits', 'compress', src, join(dir, 'o.fz'), '--type', 'ZIP'])).code, 2);
+      assert.equal((await runCli(['fits', 'compress', src, join(dir, 'o.fz'), '--tile', '0,2'])).code, 2);
+      assert.equal((await runCli(['fits', 'compress', src, join(dir, 'o.fz'), '--seed', '0'])).code, 2);
+    });
+  });
+});
