@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { describeError } from './errors.ts';
 import { type CliIO, processIO } from './io.ts';
 import { registerFits } from './fits.ts';
+import { registerArchive } from './archive.ts';
 
 export const VERSION = '0.1.0';
 
@@ -15,6 +16,7 @@ export function buildProgram(io: CliIO): Command {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError();
   registerFits(program, io);
+  registerArchive(program, io);
   return program;
 }
 
