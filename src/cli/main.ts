@@ -4,7 +4,10 @@ import { Command, CommanderError } from 'commander';
 import { describeError } from './errors.ts';
 import { type CliIO, processIO } from './io.ts';
 import { registerFits } from './fits.ts';
+import { registerCrds } from './crds.ts';
 import { registerArchive } from './archive.ts';
+import { registerCalib } from './calib.ts';
+import { registerProcess } from './process.ts';
 
 export const VERSION = '0.1.0';
 
@@ -16,7 +19,10 @@ export function buildProgram(io: CliIO): Command {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError();
   registerFits(program, io);
+  registerCrds(program, io);
   registerArchive(program, io);
+  registerCalib(program, io);
+  registerProcess(program, io);
   return program;
 }
 

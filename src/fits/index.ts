@@ -60,3 +60,4 @@ export {
 } from './diff.ts';
 export * from './compress/index.ts';
 export { type PackResult, packFits, unpackFits } from './pack.ts';
+export { type HeaderUpdate, updateHeaderKeywords } from './update.ts';

@@ -202,3 +202,31 @@ print(json.dumps(r))`,
     });
   });
 });
+
+describe('updateHeaderKeywords', () => {
+  test('sets, adds and deletes keywords; data untouched; checksum still verifies; no temp left', async () => {
+    const { updateHeaderKeywords } = await import('../../src/fits/index.ts');
+    await withTempDir(async (dir) => {
+      const path = join(dir, 'u.fits');
+      const data = new Int16Array(3000).map((_, i) => i);
+      writeFits(path, [
+        { kind: 'image', header: Header.from([['BIASFILE', 'old', 'bias'], ['GONE', 1]]) },
+        { kind: 'image', data, naxes: [60, 50], name: 'SCI' },
+      ]);
+      // Enough new cards to push the header into a second block.
+      const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`NEW${i}`, i]));
+      updateHeaderKeywords(path, 0, { BIASFILE: 'jref$m4r1753rj_bia.fits', GONE: undefined, ...many });
+      const f = openFits(path);
+      assert.equal(f.hdus[0].header.get('BIASFILE'), 'jref$m4r1753rj_bia.fits');
+      assert.equal(f.hdus[0].header.card('BIASFILE')?.comment, 'bias');
+      assert.equal(f.hdus[0].header.has('GONE'), false);
+      assert.equal(f.hdus[0].header.get('NEW39'), 39);
+      assert.deepEqual(f.hdu('SCI').readImage().data, data);
+      f.close();
+      assert.equal(verifyFits(path).errors, 0);
+      assert.deepEqual(readdirSync(dir), ['u.fits']);
+      assert.throws(() => updateHeaderKeywords(path, 5, { A: 1 }), FitsError);
+      assert.deepEqual(readdirSync(dir), ['u.fits']);
+    });
+  });
+});
