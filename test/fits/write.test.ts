@@ -210,7 +210,13 @@ describe('updateHeaderKeywords', () => {
       const path = join(dir, 'u.fits');
       const data = new Int16Array(3000).map((_, i) => i);
       writeFits(path, [
-        { kind: 'image', header: Header.from([['BIASFILE', 'old', 'bias'], ['GONE', 1]]) },
+        {
+          kind: 'image',
+          header: Header.from([
+            ['BIASFILE', 'old', 'bias'],
+            ['GONE', 1],
+          ]),
+        },
         { kind: 'image', data, naxes: [60, 50], name: 'SCI' },
       ]);
       // Enough new cards to push the header into a second block.
