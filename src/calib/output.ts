@@ -15,7 +15,9 @@ export function writeProducts(
 ): void {
   for (const p of products) {
     p.path = join(outDir, `${p.rootname}_${p.kind}.fits`);
-    writeFits(p.path, productHdus(p, switches, history), { checksum: true });
+    // Temp + rename keeps a crash from leaving a partial product; fsync is skipped because these
+    // land in a scratch folder that `caldera process` copies out (it cost ~0.2 s per product).
+    writeFits(p.path, productHdus(p, switches, history), { checksum: true, fsync: false });
   }
 }
 
