@@ -77,6 +77,12 @@ export function encodeChecksum(sum: number, complement = true): string {
   return out;
 }
 
+/** Folds a non-negative integer (< 2^53) into a 32-bit ones' complement value. */
+function foldToWord(x: number): number {
+  while (x > 0xffffffff) x = (x % 0x100000000) + Math.floor(x / 0x100000000);
+  return x;
+}
+
 /** Running ones' complement sum over a byte stream delivered in pieces of any length. */
 export class ChecksumAccumulator {
   private sum = 0;
@@ -94,6 +100,32 @@ export class ChecksumAccumulator {
     const whole = start + ((bytes.length - start) & ~3);
     if (whole > start) this.sum = addSums(this.sum, onesComplementSum(bytes.subarray(start, whole)));
     for (let i = whole; i < bytes.length; i++) this.carry[this.carryLength++] = bytes[i];
+  }
+
+  /**
+   * Adds native-endian values (16/32/64-bit) that will be written big-endian, without swapping
+   * them first. In ones' complement arithmetic (mod 2^32 − 1) a 16-bit rotation is a multiply
+   * by 2^16, so Σ rot16(w) = rot16(Σ w): 16-bit data are summed as native words and rotated once;
+   * 32-bit native words equal the big-endian words; 64-bit ones are the same words, swapped in
+   * pairs, which a sum does not see. Returns false (nothing added) when the stream is not at a
+   * word boundary or the piece is not whole words; the caller then sums the big-endian bytes.
+   */
+  addNative(native: Uint8Array, width: number): boolean {
+    if (this.carryLength !== 0 || native.length % 4 !== 0 || native.byteOffset % 4 !== 0 || width === 1)
+      return false;
+    const words = new Uint32Array(native.buffer, native.byteOffset, native.length >>> 2);
+    let total = 0;
+    let partial = 0;
+    // Doubles stay exact below 2^53: fold every 2^20 words (each < 2^32).
+    for (let start = 0; start < words.length; start += 1 << 20) {
+      const stop = Math.min(words.length, start + (1 << 20));
+      partial = 0;
+      for (let i = start; i < stop; i++) partial += words[i];
+      total = addSums(total, foldToWord(partial));
+    }
+    if (width === 2) total = ((total << 16) | (total >>> 16)) >>> 0;
+    this.sum = addSums(this.sum, total);
+    return true;
   }
 
   /** The sum so far; a partial final word is zero-padded (as FITS padding would be). */

@@ -13,6 +13,10 @@ import {
   shapeOf,
   swapToNative,
   toPhysical,
+  type UnsignedKind,
+  unsignedKind,
+  unsignedView,
+  flipSignBytes,
 } from './image.ts';
 import type { ByteSource } from './source.ts';
 import { type DataLayout, type HduKind, paddedSize } from './structure.ts';
@@ -111,12 +115,14 @@ export class Hdu {
    * Reads the data unit into `out` and swaps to native order chunk by chunk, so each chunk is
    * swapped while still in cache (one memory pass instead of two).
    */
-  private readSwapped(out: Uint8Array, width: number): void {
+  private readSwapped(out: Uint8Array, width: number, flip?: UnsignedKind): void {
     const CHUNK = 1 << 20;
     for (let p = 0; p < out.length; p += CHUNK) {
       const piece = out.subarray(p, Math.min(out.length, p + CHUNK));
       this.readDataBytes(p, piece.length, piece);
       swapToNative(piece, width);
+      // The unsigned conventions (BZERO = 2^(bits−1)) are a sign-bit flip, done while in cache.
+      if (flip) flipSignBytes(piece, flip);
     }
   }
 
@@ -157,16 +163,12 @@ export class Hdu {
       if (this.isConstantImage) return this.readConstantImage(options);
       const { bitpix, naxes } = this.layout;
       const stored = allocStored(bitpix, countOf(naxes));
-      this.readSwapped(
-        new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength),
-        Math.abs(bitpix) / 8,
-      );
-      const data = toPhysical(
-        stored,
-        bitpix,
-        readScaling((k) => this.header.get(k)),
-        options.type,
-      );
+      const scaling = readScaling((k) => this.header.get(k));
+      const auto = options.type === undefined || options.type === 'auto';
+      const flip = auto && scaling.blank === undefined ? unsignedKind(bitpix, scaling) : undefined;
+      const bytes = new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength);
+      this.readSwapped(bytes, Math.abs(bitpix) / 8, flip);
+      const data = flip ? unsignedView(stored, flip) : toPhysical(stored, bitpix, scaling, options.type);
       return { naxes: [...naxes], shape: shapeOf(naxes), data, bitpix };
     });
   }

@@ -99,7 +99,7 @@ export function readScaling(get: (key: string) => unknown): Scaling {
 }
 
 /** The unsigned-integer convention (BZERO = 2^(bits-1), BSCALE = 1) that astropy maps to uint arrays. */
-export function unsignedKind(bitpix: number, s: Scaling): 'u8' | 'i8' | 'u16' | 'u32' | 'u64' | undefined {
+export function unsignedKind(bitpix: number, s: Scaling): UnsignedKind | undefined {
   if (s.bscale !== 1) return undefined;
   if (bitpix === 8 && s.bzero === -128) return 'i8';
   if (bitpix === 16 && s.bzero === 32768) return 'u16';
@@ -133,26 +133,40 @@ export function toPhysical(
   return out;
 }
 
-function flipSignBit(stored: ImageArray, u: 'u8' | 'i8' | 'u16' | 'u32' | 'u64'): ImageArray {
-  if (u === 'i8') {
-    const a = stored as Uint8Array;
-    for (let i = 0; i < a.length; i++) a[i] ^= 0x80;
-    return new Int8Array(a.buffer, a.byteOffset, a.length);
+export type UnsignedKind = 'u8' | 'i8' | 'u16' | 'u32' | 'u64';
+
+/** The typed view of already-flipped stored bytes for an unsigned kind. */
+export function unsignedView(stored: ImageArray, u: UnsignedKind): ImageArray {
+  if (u === 'i8') return new Int8Array(stored.buffer, stored.byteOffset, stored.length);
+  if (u === 'u16') return new Uint16Array(stored.buffer, stored.byteOffset, stored.length);
+  if (u === 'u32') return new Uint32Array(stored.buffer, stored.byteOffset, stored.length);
+  if (u === 'u64') return new BigUint64Array(stored.buffer, stored.byteOffset, stored.length);
+  return stored;
+}
+
+/**
+ * Adds BZERO = 2^(bits−1) to native-endian stored integers by flipping each value's sign bit,
+ * 32 bits at a time (a u64's sign bit is in its high, odd-indexed word on little-endian hosts).
+ */
+export function flipSignBytes(bytes: Uint8Array, u: UnsignedKind): void {
+  const aligned = bytes.byteOffset % 4 === 0;
+  const nWords = aligned ? bytes.length >>> 2 : 0;
+  const words = new Uint32Array(bytes.buffer, bytes.byteOffset, nWords);
+  if (u === 'u64') {
+    for (let i = 1; i < nWords; i += 2) words[i] ^= 0x80000000;
+  } else {
+    const mask = u === 'i8' ? 0x80808080 : u === 'u16' ? 0x80008000 : 0x80000000;
+    for (let i = 0; i < nWords; i++) words[i] ^= mask;
   }
-  if (u === 'u16') {
-    const a = new Uint16Array(stored.buffer, stored.byteOffset, stored.length);
-    for (let i = 0; i < a.length; i++) a[i] ^= 0x8000;
-    return a;
-  }
-  if (u === 'u32') {
-    const a = new Uint32Array(stored.buffer, stored.byteOffset, stored.length);
-    for (let i = 0; i < a.length; i++) a[i] = (a[i] ^ 0x80000000) >>> 0;
-    return a;
-  }
-  const a = new BigUint64Array(stored.buffer, stored.byteOffset, stored.length);
-  const sign = 1n << 63n;
-  for (let i = 0; i < a.length; i++) a[i] ^= sign;
-  return a;
+  // Whatever is left (an unaligned range or a final partial word) byte by byte: the sign bit is
+  // the top bit of each value's last byte in native (little-endian) order.
+  const width = u === 'i8' || u === 'u8' ? 1 : u === 'u16' ? 2 : u === 'u32' ? 4 : 8;
+  for (let b = nWords * 4 + width - 1; b < bytes.length; b += width) bytes[b] ^= 0x80;
+}
+
+function flipSignBit(stored: ImageArray, u: UnsignedKind): ImageArray {
+  flipSignBytes(new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength), u);
+  return unsignedView(stored, u);
 }
 
 function scaleInto(
