@@ -83,8 +83,12 @@ export class Header {
     return new Header(cards);
   }
 
+  private indexedLength = -1;
+
   private keyIndex(): Map<string, number[]> {
-    if (!this.index) {
+    // `cards` is public: a caller may push onto it, so a length change also rebuilds the index.
+    if (!this.index || this.indexedLength !== this.cards.length) {
+      this.indexedLength = this.cards.length;
       const idx = new Map<string, number[]>();
       this.cards.forEach((card, i) => {
         const list = idx.get(card.key);
@@ -169,6 +173,12 @@ export class Header {
     const pos = i ? i[i.length - 1] + 1 : this.appendPosition();
     this.insertAt(pos, Card.create(key, value, comment, options));
     return this;
+  }
+
+  /** Replaces the card at `position` (keeps the look-up index right). */
+  replaceAt(position: number, card: Card): void {
+    this.cards[position] = card;
+    this.index = undefined;
   }
 
   insertAt(position: number, card: Card): void {

@@ -31,7 +31,9 @@ export {
 export * from './table/index.ts';
 export { type HeaderInit, toHeader } from './header-build.ts';
 export {
+  type AsciiTableHduSpec,
   type BinTableHduSpec,
+  type GroupsHduSpec,
   type CopyHduSpec,
   type EncodedHduSpec,
   FitsWriter,

@@ -21,7 +21,14 @@ import {
 } from './header-build.ts';
 import { countOf, type ImageArray, swapToNative } from './image.ts';
 import { type CompressOptions, compressImage } from './compress/index.ts';
-import { type BinTableSpec, encodeBinTable } from './table/index.ts';
+import {
+  type AsciiTableSpec,
+  type BinTableSpec,
+  encodeAsciiTable,
+  encodeBinTable,
+  encodeGroups,
+  type GroupsSpec,
+} from './table/index.ts';
 import { paddedSize } from './structure.ts';
 
 export interface ImageHduSpec {
@@ -69,7 +76,23 @@ export interface BinTableHduSpec extends BinTableSpec {
   kind: 'bintable';
 }
 
-export type HduSpec = ImageHduSpec | EncodedHduSpec | CopyHduSpec | BinTableHduSpec;
+/** An ASCII table (XTENSION = 'TABLE') from column data. */
+export interface AsciiTableHduSpec extends AsciiTableSpec {
+  kind: 'asciitable';
+}
+
+/** A random-groups primary HDU; it must be the first HDU of the file. */
+export interface GroupsHduSpec extends GroupsSpec {
+  kind: 'groups';
+}
+
+export type HduSpec =
+  | ImageHduSpec
+  | EncodedHduSpec
+  | CopyHduSpec
+  | BinTableHduSpec
+  | AsciiTableHduSpec
+  | GroupsHduSpec;
 
 export interface WriteOptions {
   /** Add CHECKSUM/DATASUM to every HDU (default true). */
@@ -191,6 +214,9 @@ export class FitsWriter {
     if (spec.kind === 'image') this.addImage(spec);
     else if (spec.kind === 'encoded') this.addEncoded(spec);
     else if (spec.kind === 'bintable') this.addEncoded({ kind: 'encoded', ...encodeBinTable(spec) });
+    else if (spec.kind === 'asciitable')
+      this.addEncoded({ kind: 'encoded', ...encodeAsciiTable(spec) }, 0x20);
+    else if (spec.kind === 'groups') this.addGroups(spec);
     else this.addCopy(spec);
   }
 
@@ -207,10 +233,17 @@ export class FitsWriter {
     stream.end();
   }
 
-  private addEncoded(spec: EncodedHduSpec): void {
+  /** `fill` pads the data unit: zeros, or blanks for ASCII tables (FITS 4.0 §7.2.3). */
+  private addEncoded(spec: EncodedHduSpec, fill = 0): void {
     if (this.count === 0) this.writeHdu(emptyPrimaryHeader(), new Uint8Array(0));
     const header = finishExtensionHeader(spec.header, spec.name, spec.ver);
-    this.writeHdu(header, spec.data);
+    this.writeHdu(header, spec.data, fill);
+  }
+
+  private addGroups(spec: GroupsSpec): void {
+    if (this.count !== 0) throw new FitsError('random groups can only be the primary (first) HDU');
+    const { header, data } = encodeGroups(spec);
+    this.writeHdu(header, data);
   }
 
   private addCopy(spec: CopyHduSpec): void {
@@ -227,14 +260,14 @@ export class FitsWriter {
   }
 
   /** Writes a header whose data follow through the returned stream (exactly `dataSize` bytes). */
-  beginHdu(header: Header, dataSize: number): ImageStream {
+  beginHdu(header: Header, dataSize: number, fill = 0): ImageStream {
     this.assertNoStream();
     const h = this.checksum ? withChecksumCards(header.clone()) : header;
     const headerBytes = h.toBytes();
     const headerPos = this.sink.position;
     this.sink.write(headerBytes);
     this.count++;
-    this.openStream = new ImageStream(this.sink, dataSize, this.checksum, (dataSum) => {
+    this.openStream = new ImageStream(this.sink, dataSize, this.checksum, fill, (dataSum) => {
       this.openStream = undefined;
       if (this.checksum) this.patchChecksum(h, headerPos, dataSum);
     });
@@ -252,8 +285,8 @@ export class FitsWriter {
     return stream;
   }
 
-  private writeHdu(header: Header, data: Uint8Array): void {
-    const s = this.beginHdu(header, data.length);
+  private writeHdu(header: Header, data: Uint8Array, fill = 0): void {
+    const s = this.beginHdu(header, data.length, fill);
     s.writeBytes(data);
     s.end();
   }
@@ -329,8 +362,17 @@ export class ImageStream {
   private readonly dataSize: number;
   private readonly onEnd: (dataSum: number) => void;
 
-  constructor(sink: Sink, dataSize: number, checksum: boolean, onEnd: (dataSum: number) => void) {
+  private readonly fill: number;
+
+  constructor(
+    sink: Sink,
+    dataSize: number,
+    checksum: boolean,
+    fill: number,
+    onEnd: (dataSum: number) => void,
+  ) {
     this.acc = checksum ? new ChecksumAccumulator() : undefined;
+    this.fill = fill;
     this.sink = sink;
     this.dataSize = dataSize;
     this.onEnd = onEnd;
@@ -372,7 +414,12 @@ export class ImageStream {
       throw new FitsError(`image stream ended after ${this.written} of ${this.dataSize} bytes`);
     }
     const pad = paddedSize(this.dataSize) - this.dataSize;
-    if (pad > 0) this.sink.write(new Uint8Array(pad));
+    if (pad > 0) {
+      const padding = new Uint8Array(pad).fill(this.fill);
+      // Blank fill is part of the data unit's DATASUM (zeros add nothing).
+      if (this.fill) this.acc?.update(padding);
+      this.sink.write(padding);
+    }
     this.onEnd(this.acc?.digest() ?? 0);
   }
 }
@@ -527,11 +574,11 @@ function quantizer(bitpix: number, bscale: number, bzero: number, blank?: number
 
 function convertFirstCard(header: Header, toPrimary: boolean): void {
   if (toPrimary) {
-    header.cards[0] = Card.create('SIMPLE', true, 'conforms to FITS standard');
+    header.replaceAt(0, Card.create('SIMPLE', true, 'conforms to FITS standard'));
     header.delete('PCOUNT');
     header.delete('GCOUNT');
   } else {
-    header.cards[0] = Card.create('XTENSION', 'IMAGE', 'Image extension');
+    header.replaceAt(0, Card.create('XTENSION', 'IMAGE', 'Image extension'));
     header.delete('EXTEND');
     const naxis = header.integer('NAXIS', 0);
     header.insertAfter(naxis > 0 ? `NAXIS${naxis}` : 'NAXIS', 'PCOUNT', 0);

@@ -13,3 +13,11 @@ export {
   encodeBinTable,
   type VlaInput,
 } from './write.ts';
+export {
+  type AsciiColumnSpec,
+  type AsciiTableSpec,
+  type EncodedAsciiTable,
+  encodeAsciiTable,
+  formatAsciiField,
+} from './ascii-write.ts';
+export { encodeGroups, type GroupParamSpec, type GroupsSpec } from './groups-write.ts';
