@@ -20,12 +20,7 @@ export function getRecommendations(
   if (context instanceof PipelineContext && keysAreUpper(parameters)) {
     // Same result as condition-then-minimise, conditioning only the keys the instrument uses.
     const imap = context.getImap(context.getInstrument(parameters, conditionValue));
-    const min: Header = {};
-    for (const k of imap.minimizeKeys(context.instrumentKey)) {
-      const raw = parameters[k[2]];
-      min[k[0]] = raw === undefined ? 'UNDEFINED' : conditionValue(raw);
-    }
-    return imap.getBestReferences(min, reftypes, true);
+    return imap.recommend(parameters, context.instrumentKey, reftypes);
   }
   const conditioned = conditionHeader(parameters);
   if (context instanceof PipelineContext) {

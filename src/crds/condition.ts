@@ -55,10 +55,38 @@ function upperOf(keys: string[]): string[] {
   return lastUpper;
 }
 
+const upperKeys = new Map<string, boolean>();
+
+function isUpperKey(k: string): boolean {
+  let u = upperKeys.get(k);
+  if (u === undefined) {
+    u = k.toUpperCase() === k;
+    if (upperKeys.size > 10_000) upperKeys.clear();
+    upperKeys.set(k, u);
+  }
+  return u;
+}
+
 /** True when every key of `header` is already upper case (so conditioning renames nothing). */
 export function keysAreUpper(header: Record<string, unknown>): boolean {
-  upperOf(Object.keys(header));
-  return lastAllUpper;
+  // Object.keys is the cheapest enumeration of the dictionary-mode objects headers usually are.
+  // Keys equal to the last all-upper key list cost a pointer compare; the rest hit a cache.
+  const keys = Object.keys(header);
+  const last = lastKeys;
+  let matching = lastAllUpper;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    if (matching && i < last.length && last[i] === k) continue;
+    matching = false;
+    if (!isUpperKey(k)) return false;
+  }
+  if (!matching || keys.length !== last.length) {
+    // every key is upper case: this list is its own upper-casing
+    lastKeys = keys;
+    lastUpper = keys;
+    lastAllUpper = true;
+  }
+  return true;
 }
 
 export function conditionHeader(header: Record<string, unknown>): Record<string, string> {

@@ -18,6 +18,8 @@ import {
   NOT_FOUND_NA,
   type ReferenceMapping,
 } from './mapping.ts';
+import { conditionValue } from './condition.ts';
+import { HeaderCoder, RmapPlanner, SLOW } from './fast.ts';
 import { type ParsedMapping, PyDict } from './parser.ts';
 import { pyStr, pyStrRepr } from './py.ts';
 import type { Header } from './selectors.ts';
@@ -60,7 +62,12 @@ abstract class ContextMapping extends Mapping {
   }
 }
 
-type TypePlan = { filekind: string; constant: BestRef | null; rmap: ReferenceMapping | null };
+type TypePlan = {
+  filekind: string;
+  constant: BestRef | null;
+  rmap: ReferenceMapping | null;
+  planner: RmapPlanner | null;
+};
 
 export class InstrumentContext extends ContextMapping {
   readonly kind = 'instrument' as const;
@@ -113,12 +120,13 @@ export class InstrumentContext extends ContextMapping {
     const plan = (include?.length ? include : this.filekinds()).map((fk): TypePlan => {
       const filekind = fk.toLowerCase();
       const v = this.selections.get(filekind);
-      if (v !== undefined && isNa(v)) return { filekind, constant: NOT_FOUND_NA, rmap: null };
-      if (v !== undefined && isOmit(v)) return { filekind, constant: null, rmap: null };
+      if (v !== undefined && isNa(v)) return { filekind, constant: NOT_FOUND_NA, rmap: null, planner: null };
+      if (v !== undefined && isOmit(v)) return { filekind, constant: null, rmap: null, planner: null };
       try {
-        return { filekind, constant: null, rmap: this.getRmap(filekind) };
+        const rmap = this.getRmap(filekind);
+        return { filekind, constant: null, rmap, planner: this.planners.get(rmap) ?? null };
       } catch (e) {
-        return { filekind, constant: `NOT FOUND ${(e as Error).message}`, rmap: null };
+        return { filekind, constant: `NOT FOUND ${(e as Error).message}`, rmap: null, planner: null };
       }
     });
     if (!include?.length) this.allPlan = plan;
@@ -145,6 +153,83 @@ export class InstrumentContext extends ContextMapping {
     return refs;
   }
 
+  private coder: HeaderCoder | null = null;
+  /** The current coder's planner per rmap (null: that rmap always takes the full flow). */
+  private readonly planners = new Map<ReferenceMapping, RmapPlanner | null>();
+  private coderKey = '';
+
+  /**
+   * getRecommendations for raw `params` whose keys are all upper case: the same answers as
+   * getBestReferences(minimised conditioned header, include, true), through integer-coded plans.
+   */
+  recommend(
+    params: Record<string, unknown>,
+    instrumentKey: string,
+    include?: string[] | null,
+  ): Record<string, BestRef> {
+    if (this.dotted()) return this.getBestReferences(this.minimized(params, instrumentKey), include, true);
+    const coder = this.coderFor(instrumentKey);
+    coder.encode(params);
+    const all = !include?.length;
+    const refs: Record<string, BestRef> = all ? { ...(this.refsTemplate as Record<string, BestRef>) } : {};
+    for (const step of this.plan(include)) {
+      let ref: BestRef | null | typeof SLOW = step.constant;
+      if (step.rmap) {
+        ref = step.planner ? step.planner.lookup() : SLOW;
+        if (ref === SLOW) ref = this.slowStep(step, coder);
+      }
+      if (ref !== null) refs[step.filekind] = ref;
+      else if (all) delete refs[step.filekind];
+    }
+    return refs;
+  }
+
+  private slowStep(step: TypePlan, coder: HeaderCoder): BestRef | null {
+    if (step.planner && !step.planner.worthwhile) {
+      step.planner = null;
+      this.planners.set(step.rmap as ReferenceMapping, null);
+    }
+    const header = coder.header();
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0; // lookup failures are control flow: no stack capture
+    try {
+      return (step.rmap as ReferenceMapping).bestRefQuiet(header, header);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
+
+  /**
+   * Every type's key, in order, on a fast-properties object: results are cloned from it, so they keep
+   * V8's fast shape (an object grown key by key past a dozen keys turns into a slower dictionary).
+   */
+  private refsTemplate: Record<string, BestRef> | null = null;
+
+  /** The coder for this pipeline's instrument key; (re)building it gives every rmap a fresh planner. */
+  private coderFor(instrumentKey: string): HeaderCoder {
+    if (this.coder && this.coderKey === instrumentKey) return this.coder;
+    const coder = new HeaderCoder(this.minimizeKeys(instrumentKey).map((k) => k[0]));
+    for (const step of this.plan(null)) {
+      const inputs = step.rmap?.planInputNames();
+      step.planner = step.rmap && inputs ? new RmapPlanner(step.rmap, coder, inputs) : null;
+      if (step.rmap) this.planners.set(step.rmap, step.planner);
+    }
+    const keys = this.plan(null).map((step) => [step.filekind, '']);
+    this.refsTemplate = JSON.parse(JSON.stringify(Object.fromEntries(keys)));
+    this.coder = coder;
+    this.coderKey = instrumentKey;
+    return coder;
+  }
+
+  private minimized(params: Record<string, unknown>, instrumentKey: string): Header {
+    const min: Header = {};
+    for (const k of this.minimizeKeys(instrumentKey)) {
+      const raw = params[k[2]];
+      min[k[0]] = raw === undefined ? 'UNDEFINED' : conditionValue(raw);
+    }
+    return min;
+  }
+
   private hasDots: boolean | null = null;
   private dotted(): boolean {
     this.hasDots ??= this.requiredParkeys().some((k) => k.includes('.'));
@@ -158,21 +243,26 @@ const INSTRUMENT_ALIASES: Record<string, string> = { wfii: 'wfpc2' };
 export class PipelineContext extends ContextMapping {
   readonly kind = 'pipeline' as const;
 
+  private instKey: string | null = null;
   get instrumentKey(): string {
-    return String((this.header.parkey as string[])[0]).toUpperCase();
+    this.instKey ??= String((this.header.parkey as string[])[0]).toUpperCase();
+    return this.instKey;
   }
 
   instruments(): string[] {
     return [...this.selections.keys()];
   }
 
+  private instrumentKeys: string[] | null = null;
+
   /** `condition` maps raw values when `header` is not conditioned yet. */
   getInstrument(header: Record<string, unknown>, condition?: (v: unknown) => string): string {
-    for (const key of [this.instrumentKey, this.instrumentKey.toLowerCase(), ...INSTRUMENT_KEYWORDS]) {
+    this.instrumentKeys ??= [this.instrumentKey, this.instrumentKey.toLowerCase(), ...INSTRUMENT_KEYWORDS];
+    for (const key of this.instrumentKeys) {
       const raw = header[key];
       if (raw === undefined) continue;
-      const v = condition ? condition(raw) : String(raw);
-      if (v.toUpperCase() !== 'UNDEFINED') return v.toUpperCase();
+      const v = (condition ? condition(raw) : String(raw)).toUpperCase();
+      if (v !== 'UNDEFINED') return v;
     }
     throw new CrdsError(
       `Missing '${this.instrumentKey}' keyword in header for determining instrument.`,
@@ -181,7 +271,11 @@ export class PipelineContext extends ContextMapping {
     );
   }
 
+  /** Every header of a batch names the same instrument: remember the last one. */
+  private lastImap: { name: string; imap: InstrumentContext } | null = null;
+
   getImap(instrumentIn: string): InstrumentContext {
+    if (this.lastImap?.name === instrumentIn) return this.lastImap.imap;
     const lower = instrumentIn.toLowerCase();
     const instrument = INSTRUMENT_ALIASES[lower] ?? lower;
     const v = this.selections.get(instrument);
@@ -190,7 +284,9 @@ export class PipelineContext extends ContextMapping {
         `Unknown instrument ${pyStrRepr(instrument)} for context ${pyStrRepr(this.name)}`,
       );
     }
-    return this.nested(instrument) as InstrumentContext;
+    const imap = this.nested(instrument) as InstrumentContext;
+    this.lastImap = { name: instrumentIn, imap };
+    return imap;
   }
 
   /** `upperKeys`: every key of `header` is upper case (conditioned), so lower-case look-ups can be skipped. */

@@ -85,6 +85,28 @@ const HST_HOOKS: Record<string, Record<string, Hook>> = {
   wfpc2: { fallback_header_wfpc2_flatfile_v1: fallbackWfpc2FlatfileV1 },
 };
 
+/**
+ * What a hook reads: header keys, plus (for the ACS bias hooks) the date, but only through comparisons
+ * with fixed cut-over dates, so a lookup plan can key on which side of each cut the date falls.
+ */
+export type HookInputs = { keys: string[]; dateKeys: string[]; dateCuts: string[] };
+const ACS_BIAS_INPUTS: HookInputs = {
+  keys: ['NAXIS1', 'NAXIS2', 'CCDAMP', 'DETECTOR', 'XCORNER', 'YCORNER'],
+  dateKeys: ['DATE-OBS', 'TIME-OBS'],
+  dateCuts: [SM4],
+};
+const HOOK_INPUTS = new Map<Hook, HookInputs>([
+  [preconditionAcsBiasfileV2, ACS_BIAS_INPUTS],
+  [fallbackAcsBiasfileV2, ACS_BIAS_INPUTS],
+  [preconditionWfc3BiasfileV1, { keys: ['SUBARRAY', 'APERTURE'], dateKeys: [], dateCuts: [] }],
+  [fallbackWfpc2FlatfileV1, { keys: ['FILTER1', 'FILTER2'], dateKeys: [], dateCuts: [] }],
+]);
+
+/** The declared inputs of `hook`, or null when unknown. */
+export function hookInputs(hook: Hook): HookInputs | null {
+  return HOOK_INPUTS.get(hook) ?? null;
+}
+
 /** rmap.get_hook: the hook function for `name`, or null. */
 export function findHook(
   observatory: string,

@@ -1,17 +1,21 @@
-// Mapping base class and ReferenceMapping (.rmap) with CRDS's lookup flow (omit/relevance expressions,
-// hooks, parkey relevance, fallback, reffile_required, N/A and OMIT terminals) plus per-input lookup
-// plans. Context mappings (.imap/.pmap) are in contexts.ts.
+// ReferenceMapping (.rmap) with CRDS's lookup flow (omit/relevance expressions, hooks, parkey
+// relevance, fallback, reffile_required, N/A and OMIT terminals) plus per-input lookup plans (used
+// here string-keyed, and by fast.ts integer-coded). The base class is in mapping-base.ts, context
+// mappings (.imap/.pmap) in contexts.ts.
 import { CrdsMappingError, IrrelevantReferenceTypeError, OmitReferenceTypeError } from './errors.ts';
 import { type Compiled, compileExpr, exprNames, truthy } from './expr.ts';
-import { doNotReprocess, findHook, type Hook } from './hooks.ts';
+import { doNotReprocess, findHook, type Hook, type HookInputs, hookInputs } from './hooks.ts';
+import { isNa, isOmit, Mapping, NOT_FOUND_NA, toJs } from './mapping-base.ts';
 import { type ParsedMapping, PyDict, PyTuple, type PyValue } from './parser.ts';
 import { pyStr } from './py.ts';
+import type { Leaf } from './match.ts';
 import {
   type Choice,
   type Header,
   instantiate,
   LookupMiss,
   MatchSelector,
+  NO_MATCH,
   Selector,
   type Terminal,
   UseAfterSelector,
@@ -22,9 +26,22 @@ function terminalNames(t: Terminal): string[] {
   return Array.isArray(t) ? t : Object.values(t);
 }
 
+export {
+  isNa,
+  isOmit,
+  Mapping,
+  type MappingKind,
+  type MappingLoader,
+  NOT_FOUND_NA,
+  toJs,
+} from './mapping-base.ts';
 export type BestRef = Terminal;
 
-type Plan = { kind: 'const'; value: BestRef | null } | { kind: 'cands'; cands: Choice[] } | { kind: 'slow' };
+export type Plan =
+  | { kind: 'const'; value: BestRef | null }
+  /** Candidates tried in order; `miss` is the plan once every one of them has missed. */
+  | { kind: 'cands'; cands: Choice[]; miss: (header: Header) => Plan }
+  | { kind: 'slow' };
 type PlanNode = { next: Map<string, PlanNode>; plan: Plan | null };
 const SLOW: Plan = { kind: 'slow' };
 const MISSING_VALUE = '\u0000';
@@ -57,66 +74,6 @@ function collectParams(sel: unknown, dates: Set<string>, matched: Set<string>): 
     }
   }
 }
-export type MappingKind = 'pipeline' | 'instrument' | 'reference';
-
-export interface MappingLoader {
-  load(name: string): Mapping;
-}
-
-export const NOT_FOUND_NA = 'NOT FOUND n/a';
-const NA_VALUES = new Set(['N/A', 'TEMP_N/A', 'n/a', 'temp_n/a']);
-const OMIT_VALUES = new Set(['OMIT', 'TEMP_OMIT', 'omit', 'temp_n/a']);
-
-export function isNa(v: unknown): boolean {
-  return typeof v === 'string' && NA_VALUES.has(v);
-}
-export function isOmit(v: unknown): boolean {
-  return typeof v === 'string' && OMIT_VALUES.has(v);
-}
-
-/** Plain JS view of a parsed header value. */
-export function toJs(v: PyValue): unknown {
-  if (v instanceof PyTuple) return v.items.map(toJs);
-  if (Array.isArray(v)) return v.map(toJs);
-  if (v instanceof PyDict) return Object.fromEntries(v.entries().map(([k, x]) => [pyStr(k), toJs(x)]));
-  if (typeof v === 'bigint') return Number(v);
-  return v;
-}
-
-export abstract class Mapping {
-  readonly name: string;
-  readonly header: Record<string, unknown>;
-  readonly rawHeader: PyDict;
-  abstract readonly kind: MappingKind;
-
-  constructor(name: string, parsed: ParsedMapping) {
-    this.name = name;
-    this.rawHeader = parsed.header;
-    this.header = toJs(parsed.header) as Record<string, unknown>;
-    for (const key of ['mapping', 'parkey', 'name', 'derived_from']) {
-      if (!(key in this.header))
-        throw new CrdsMappingError(`${name}: Required header key '${key}' is missing.`);
-    }
-  }
-
-  /** LowerCaseDict semantics: string values lower-cased unless wrapped in (). */
-  hget(key: string, dflt: string): string {
-    const v = this.header[key];
-    if (v === undefined) return dflt;
-    if (typeof v !== 'string') return String(v);
-    return v.startsWith('(') && v.endsWith(')') ? v : v.toLowerCase();
-  }
-
-  get observatory(): string {
-    return this.hget('observatory', '');
-  }
-  get sha1sum(): string {
-    return String(this.header.sha1sum ?? '');
-  }
-  abstract mappingNames(out?: Set<string>): Set<string>;
-  abstract referenceNames(out?: Set<string>): Set<string>;
-}
-
 // ------------------------------------------------------------------------- rmap
 
 type Expr = { src: string; fn: Compiled | null; error: string };
@@ -305,8 +262,101 @@ export class ReferenceMapping extends Mapping {
   private planMisses = 0;
 
   private initPlanning(): string[] | null {
-    this.planInputs = null;
-    if (this.precondition || this.fallback || this.requiredParkeys.some((k) => k.includes('.'))) return null;
+    // The string-keyed plans know nothing of hooks; hooked rmaps are planned only by fast.ts.
+    this.planInputs = this.precondition || this.fallback ? null : this.planInputNames();
+    return this.planInputs;
+  }
+
+  private inputNames: string[] | null | undefined = undefined;
+
+  /** The non-date inputs a plan keys on, or null when this rmap always takes the full flow. */
+  planInputNames(): string[] | null {
+    if (this.inputNames === undefined) this.inputNames = this.computePlanInputs();
+    return this.inputNames;
+  }
+
+  /** The plan for `header` (minimised, conditioned, no dotted keys): constant, candidates or slow. */
+  lookupPlan(header: Header): Plan {
+    return this.makePlan(header, header);
+  }
+
+  private dateKeys: string[] | null = null;
+
+  /** Where the date-ordered selectors read the date (a plan is only valid if hooks keep it). */
+  private keepsDate(a: Header, b: Header): boolean {
+    if (!this.dateKeys) {
+      const dates = new Set<string>(this.parkeyLevelsDates);
+      collectParams(this.selector, dates, new Set());
+      this.dateKeys = [...dates];
+    }
+    for (const d of this.dateKeys) if (a[d] !== b[d]) return false;
+    return true;
+  }
+
+  /** Plan of a Match selection: its candidates, or lookup()'s answer when it raises. */
+  private selectionPlan(headerIn: Header, leaf: Leaf, first: boolean): Plan {
+    if (leaf.error) return this.failurePlan(headerIn, leaf.error, first);
+    const cands: Choice[] = [];
+    for (const c of leaf.candidates) {
+      if ('error' in c) return SLOW;
+      if (c.choice instanceof Selector && !(c.choice instanceof UseAfterSelector)) return SLOW;
+      cands.push(c.choice);
+    }
+    const miss = (h: Header): Plan => {
+      try {
+        return this.failurePlan(h, NO_MATCH, first);
+      } catch {
+        return SLOW; // e.g. a hook's KeyError: the full flow reports it
+      }
+    };
+    return { kind: 'cands', cands, miss };
+  }
+
+  /** lookup() after the first selection failed: do-not-reprocess, the fallback hook, reffile_required. */
+  private failurePlan(header: Header, failure: Error | LookupMiss, first: boolean): Plan {
+    if (failure instanceof IrrelevantReferenceTypeError || failure instanceof OmitReferenceTypeError)
+      return SLOW;
+    if (first && doNotReprocess(this.observatory, header)) return { kind: 'const', value: NOT_FOUND_NA };
+    if (first && this.fallback) {
+      const fb = this.fallback({ ...header });
+      if (fb) {
+        const second = this.mapIrrelevantToNa(this.minimizeHeader(fb));
+        const sel = this.selector;
+        if (!(sel instanceof MatchSelector) || !this.keepsDate(second, header)) return SLOW;
+        return this.selectionPlan(header, sel.leafOnce(second), false);
+      }
+    }
+    if (this.reffileRequired !== 'YES' && this.reffileRequired !== 'NONE')
+      return { kind: 'const', value: NOT_FOUND_NA };
+    const message = failure instanceof LookupMiss ? failure.message() : failure.message;
+    return { kind: 'const', value: `NOT FOUND ${message}` };
+  }
+
+  /** The hooks' declared inputs, or null when there is a hook without them. */
+  private hookInputs(): HookInputs[] | null {
+    const out: HookInputs[] = [];
+    for (const hook of [this.precondition, this.fallback]) {
+      if (!hook) continue;
+      const inputs = hookInputs(hook);
+      if (!inputs) return null;
+      out.push(inputs);
+    }
+    return out;
+  }
+
+  /** Date keys and cut-over dates the hooks compare the date with (plans key on the side), or null. */
+  planDateCuts(): { keys: string[]; cuts: string[] } | null {
+    const hooks = this.hookInputs() ?? [];
+    const cuts = [...new Set(hooks.flatMap((h) => h.dateCuts))].sort();
+    if (cuts.length === 0) return null;
+    return { keys: hooks.find((h) => h.dateCuts.length)!.dateKeys, cuts };
+  }
+
+  private computePlanInputs(): string[] | null {
+    const hooks = this.hookInputs();
+    if (!hooks || this.requiredParkeys.some((k) => k.includes('.'))) return null;
+    const dateKeys = hooks.filter((h) => h.dateCuts.length).map((h) => h.dateKeys.join('\u0001'));
+    if (new Set(dateKeys).size > 1) return null; // one date per plan key
     const dates = new Set<string>();
     const matched = new Set<string>();
     collectParams(this.selector, dates, matched);
@@ -325,8 +375,11 @@ export class ReferenceMapping extends Mapping {
       names.delete(d);
     }
     if (this.observatory === 'hst') for (const k of ['DETECTOR', 'CCDGAIN']) names.add(k);
-    this.planInputs = [...names];
-    return this.planInputs;
+    for (const h of hooks) {
+      for (const k of h.keys) names.add(k);
+      for (const k of h.dateKeys) names.delete(k);
+    }
+    return [...names];
   }
 
   private planFor(inputs: string[], header: Header, env: Header): Plan {
@@ -359,24 +412,23 @@ export class ReferenceMapping extends Mapping {
     return node.plan;
   }
 
-  private makePlan(header: Header, env: Header): Plan {
+  private makePlan(headerIn: Header, env: Header): Plan {
     try {
       if (this.omit.fn !== ALWAYS_FALSE && this.omitted(env)) return { kind: 'const', value: null };
       if (this.relevance.fn !== ALWAYS_TRUE && !this.relevant(env))
         return { kind: 'const', value: NOT_FOUND_NA };
       const sel = this.selector;
       if (!(sel instanceof Selector)) return SLOW;
-      if (sel instanceof UseAfterSelector) return { kind: 'cands', cands: [sel] };
+      if (this.precondition === null && sel instanceof UseAfterSelector)
+        return { kind: 'cands', cands: [sel], miss: () => SLOW }; // the miss message names the date
       if (!(sel instanceof MatchSelector)) return SLOW;
-      const leaf = sel.leafFor(this.mapIrrelevantToNa(header, env));
-      if (leaf.error) return SLOW;
-      const cands: Choice[] = [];
-      for (const c of leaf.candidates) {
-        if ('error' in c) return SLOW;
-        if (c.choice instanceof Selector && !(c.choice instanceof UseAfterSelector)) return SLOW;
-        cands.push(c.choice);
+      let header = headerIn;
+      if (this.precondition) {
+        header = this.precondition({ ...headerIn }) ?? headerIn;
+        if (!this.keepsDate(header, headerIn)) return SLOW;
       }
-      return { kind: 'cands', cands };
+      const leaf = sel.leafOnce(this.mapIrrelevantToNa(header, header === headerIn ? env : null));
+      return this.selectionPlan(headerIn, leaf, true);
     } catch {
       return SLOW;
     }

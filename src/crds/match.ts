@@ -225,6 +225,12 @@ export class MatchSelector extends Selector {
     return node.leaf;
   }
 
+  /** leafFor without remembering the tuple, for callers that memoise what they build from it. */
+  leafOnce(header: Header): Leaf {
+    if (!this.compiled) this.compile();
+    return this.buildLeaf(header);
+  }
+
   /** Validation outcome and ranked candidates for one value tuple (CRDS check order kept). */
   private buildLeaf(header: Header): Leaf {
     const np = this.params.length;

@@ -22,6 +22,7 @@ export {
   type Choice,
   type Header,
   LookupMiss,
+  NO_MATCH,
   Selector,
   type SelectorContext,
   type Terminal,
