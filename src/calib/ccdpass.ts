@@ -3,7 +3,7 @@
 // full-well saturation and the noise model. Each step's inputs were prepared by its own unit;
 // a step that is off simply contributes nothing here.
 import type { ChipGeometry } from './layout.ts';
-import { countFlags, darkSum, fastSegment, inverseOf, isCommonCase } from './fastpass.ts';
+import { ccdOnlySegment, countFlags, darkSum, fastSegment, inverseOf, isCommonCase } from './fastpass.ts';
 import { type Placement, refRowBase } from './refimage.ts';
 
 export const DQ_SOFTERR = 1;
@@ -114,7 +114,8 @@ export function ccdPass(
   const fast = plans.every(isCommonCase);
   for (let oy = 0; oy < geom.outNy; oy++) {
     for (const plan of plans) {
-      if (fast) fastSegment(plan, oy, acc);
+      if (fast && !plan.post) ccdOnlySegment(plan, oy);
+      else if (fast) fastSegment(plan, oy, acc);
       else runSegment(plan, oy, acc);
     }
   }

@@ -43,46 +43,46 @@ export function crReject(
   p: CrRejParams,
 ): CrRejResult {
   const nimg = inputs.length;
-  const { nx, ny } = inputs[0];
-  const npix = nx * ny;
+  const npix = inputs[0].nx * inputs[0].ny;
   const sky = inputs.map((c) => (p.skysub === 'mode' ? skyMode(c.sci, c.dq, p.badinpdq || 0xffff) : 0));
   // One state byte per input pixel: 0 usable, CORE/HALO rejected as a cosmic ray, BAD by BADINPDQ.
-  const state = inputs.map((c) => {
-    const m = new Uint8Array(npix);
-    if (p.badinpdq) for (let i = 0; i < npix; i++) m[i] = c.dq[i] & p.badinpdq ? BAD : 0;
-    return m;
-  });
-  const guess = initialGuess(inputs, t, sky, state, p.initgues);
+  const state = inputs.map(() => new Uint8Array(npix));
+  const guess = new Float32Array(npix);
+  if (p.initgues === 'minimum' || nimg < 3) minimumGuess(inputs, t, sky, state, guess, p.badinpdq);
+  else {
+    markBad(inputs, state, p.badinpdq);
+    medianGuess(inputs, t, sky, state, guess);
+  }
   const scale2 = (p.scalense / 100) ** 2;
   const offsets = neighbourOffsets(p.crradius);
-  const num = new Float32Array(npix);
-  const den = new Float32Array(npix);
-  for (const sigma of p.crsigmas) {
+  const seeds = inputs.map(() => new Seeds());
+  p.crsigmas.forEach((sigma, k) => {
+    // The re-estimate after sigma k-1 is taken row by row in the same sweep as sigma k's test:
+    // both only look at the pixel itself, and the halo spill before has already settled the states.
+    flagAll(inputs, t, sky, state, guess, rn2Col, scale2, sigma * sigma, k > 0, seeds);
     for (let j = 0; j < nimg; j++) {
       const model = { c: inputs[j], guess, t: t[j], sky: sky[j], rn2Col, scale2 };
-      const seeds = flagImage(model, sigma * sigma, state[j]);
-      spill(model, (sigma * p.crthresh) ** 2, state[j], offsets, seeds);
+      spill(model, (sigma * p.crthresh) ** 2, state[j], offsets, seeds[j]);
     }
-    reestimate(inputs, t, sky, state, guess, num, den);
-  }
-  const combined = combine(inputs, t, sky, state, guess);
-  let rejected = 0;
-  const masks: Uint8Array[] = [];
-  for (let j = 0; j < nimg; j++) {
-    const st = state[j];
-    const m = new Uint8Array(npix);
-    const dq = inputs[j].dq;
-    const flag = p.crmask ? DQ_CR : 0;
-    for (let i = 0; i < npix; i++) {
-      const hit = st[i] === CORE || st[i] === HALO ? 1 : 0;
-      m[i] = hit;
-      rejected += hit;
-      dq[i] |= hit * flag;
-    }
-    masks.push(m);
-  }
+  });
+  // The last re-estimate is not needed: combine() uses the guess only where nothing is left.
+  const { combined, masks, rejected } = combine(inputs, t, sky, state, guess, p.crmask ? DQ_CR : 0);
   const exptime = t.reduce((a, b) => a + b, 0);
   return { combined, masks, sky, rejected, rejRate: rejected / npix / exptime, exptime };
+}
+
+/** A growable list of pixel indices (newly flagged cosmic-ray cores of one image). */
+class Seeds {
+  buf = new Int32Array(4096);
+  n = 0;
+  push(i: number): void {
+    if (this.n === this.buf.length) {
+      const b = new Int32Array(this.buf.length * 2);
+      b.set(this.buf);
+      this.buf = b;
+    }
+    this.buf[this.n++] = i;
+  }
 }
 
 const CORE = 1;
@@ -98,38 +98,130 @@ interface Model {
   scale2: number;
 }
 
-// The per-exposure loops run image by image (not pixel by pixel across images) so each pass
-// streams a few arrays linearly.
-function initialGuess(
+// The whole-image passes run row by row: on each row every exposure's loop runs in turn over
+// row-sized float32 sums (still in cache), so a pass reads every input once and fused steps
+// (re-estimate + next test, combine + masks) share it. The float32 row sums round at each step
+// exactly as the whole-image float32 planes they replace did, so the results are unchanged.
+
+/** Everything a row sweep needs, in one fixed-shape object (the row functions stay monomorphic). */
+interface Sweep {
+  nimg: number;
+  nx: number;
+  scis: Float32Array[];
+  errs: Float32Array[];
+  dqs: Uint16Array[];
+  state: Uint8Array[];
+  sk: Float64Array;
+  tt: Float64Array;
+  inv: Float64Array;
+  guess: Float32Array;
+  /** One row of float32 sums (rounded at each step like the whole-image planes they replace). */
+  num: Float32Array;
+  den: Float32Array;
+  vGood: Float32Array;
+  vAll: Float32Array;
+  dGood: Uint16Array;
+  dAll: Uint16Array;
+}
+
+function sweepOf(
   inputs: ChipArrays[],
   t: number[],
   sky: number[],
   state: Uint8Array[],
-  how: 'minimum' | 'median',
-): Float32Array {
-  const npix = inputs[0].sci.length;
-  const guess = new Float32Array(npix);
-  if (how === 'minimum' || inputs.length < 3) {
-    guess.fill(Number.POSITIVE_INFINITY);
-    inputs.forEach((c, j) => {
-      const m = state[j];
-      const sci = c.sci;
-      const sk = sky[j];
-      const inv = 1 / t[j];
-      for (let i = 0; i < npix; i++) {
-        const v = (sci[i] - sk) * inv;
-        if (m[i] === 0 && v < guess[i]) guess[i] = v;
-      }
-    });
+  guess: Float32Array,
+): Sweep {
+  const tt = Float64Array.from(t);
+  return {
+    nimg: inputs.length,
+    nx: inputs[0].nx,
+    scis: inputs.map((c) => c.sci),
+    errs: inputs.map((c) => c.err),
+    dqs: inputs.map((c) => c.dq),
+    state,
+    sk: Float64Array.from(sky),
+    tt,
+    inv: tt.map((x) => 1 / x),
+    guess,
+    num: new Float32Array(inputs[0].nx),
+    den: new Float32Array(inputs[0].nx),
+    vGood: new Float32Array(inputs[0].nx),
+    vAll: new Float32Array(inputs[0].nx),
+    dGood: new Uint16Array(inputs[0].nx),
+    dAll: new Uint16Array(inputs[0].nx),
+  };
+}
+
+// Each sweep calls a function per row rather than looping over the whole image in one call: a
+// single long-running call gets compiled on-stack at an inner loop and deoptimizes every time it
+// leaves it (seen with --trace-deopt: "exit from OSR'd inner loop"), several times slower.
+
+/** BADINPDQ states and the minimum-rate initial guess, in one sweep. */
+function minimumGuess(
+  inputs: ChipArrays[],
+  t: number[],
+  sky: number[],
+  state: Uint8Array[],
+  guess: Float32Array,
+  bad: number,
+): void {
+  const sw = sweepOf(inputs, t, sky, state, guess);
+  for (let y = 0; y < inputs[0].ny; y++) minimumRow(sw, y * sw.nx, bad);
+}
+
+function minimumRow(sw: Sweep, row: number, bad: number): void {
+  const { nimg, nx, scis, dqs, state, sk, tt, inv, guess } = sw;
+  guess.fill(Number.POSITIVE_INFINITY, row, row + nx);
+  for (let j = 0; j < nimg; j++)
+    minimumOne(scis[j], dqs[j], state[j], guess, row, row + nx, sk[j], inv[j], bad);
+  for (let i = row; i < row + nx; i++) {
+    if (guess[i] !== Number.POSITIVE_INFINITY) continue;
     // Pixels bad in every exposure: take the minimum regardless.
-    for (let i = 0; i < npix; i++) {
-      if (guess[i] !== Number.POSITIVE_INFINITY) continue;
-      let v = Number.POSITIVE_INFINITY;
-      for (let j = 0; j < inputs.length; j++) v = Math.min(v, (inputs[j].sci[i] - sky[j]) / t[j]);
-      guess[i] = v;
-    }
-    return guess;
+    let v = Number.POSITIVE_INFINITY;
+    for (let j = 0; j < nimg; j++) v = Math.min(v, (scis[j][i] - sk[j]) / tt[j]);
+    guess[i] = v;
   }
+}
+
+function minimumOne(
+  sci: Float32Array,
+  dq: Uint16Array,
+  m: Uint8Array,
+  guess: Float32Array,
+  a: number,
+  b: number,
+  sk: number,
+  inv: number,
+  bad: number,
+): void {
+  const sR = sci.subarray(a, b);
+  const qR = dq.subarray(a, b);
+  const mR = m.subarray(a, b);
+  const gR = guess.subarray(a, b);
+  for (let x = 0; x < sR.length; x++) {
+    const st = (qR[x] & bad) !== 0 ? BAD : 0;
+    mR[x] = st;
+    const v = (sR[x] - sk) * inv;
+    if (st === 0 && v < gR[x]) gR[x] = v;
+  }
+}
+
+function markBad(inputs: ChipArrays[], state: Uint8Array[], bad: number): void {
+  if (!bad) return;
+  inputs.forEach((c, j) => {
+    const m = state[j];
+    for (let i = 0; i < m.length; i++) m[i] = c.dq[i] & bad ? BAD : 0;
+  });
+}
+
+function medianGuess(
+  inputs: ChipArrays[],
+  t: number[],
+  sky: number[],
+  state: Uint8Array[],
+  guess: Float32Array,
+): void {
+  const npix = guess.length;
   const buf = new Float64Array(inputs.length);
   for (let i = 0; i < npix; i++) {
     let n = 0;
@@ -138,29 +230,97 @@ function initialGuess(
     if (n === 0) for (let j = 0; j < inputs.length; j++) buf[n++] = (inputs[j].sci[i] - sky[j]) / t[j];
     guess[i] = medianInPlace(buf, n);
   }
-  return guess;
 }
 
-/** Flags pixels deviating by more than sqrt(thr2) sigmas; returns the newly flagged ones. */
-function flagImage(md: Model, thr2: number, m: Uint8Array): Int32Array {
-  const { nx, ny, sci } = md.c;
-  const { guess, t, sky, rn2Col, scale2 } = md;
-  const seeds: number[] = [];
-  for (let y = 0; y < ny; y++) {
-    const row = y * nx;
-    for (let x = 0; x < nx; x++) {
-      const i = row + x;
-      if (m[i] !== 0) continue;
-      const signal = guess[i] * t + sky;
-      const variance = rn2Col[x] + Math.max(signal, 0) + scale2 * signal * signal;
-      const d = sci[i] - signal;
-      if (d * d > thr2 * variance) {
-        m[i] = CORE;
-        seeds.push(i);
-      }
+/**
+ * One sigma's test of every exposure against the guess (flagging CORE pixels deviating by more
+ * than sqrt(thr2) sigmas into `seeds`), preceded per pixel, when `reest`, by the re-estimate of
+ * the guess as the exposure-weighted mean of the exposures still usable there.
+ */
+function flagAll(
+  inputs: ChipArrays[],
+  t: number[],
+  sky: number[],
+  state: Uint8Array[],
+  guess: Float32Array,
+  rn2Col: Float32Array,
+  scale2: number,
+  thr2: number,
+  reest: boolean,
+  seeds: Seeds[],
+): void {
+  const sw = sweepOf(inputs, t, sky, state, guess);
+  for (const s of seeds) s.n = 0;
+  for (let y = 0; y < inputs[0].ny; y++) flagRow(sw, y * sw.nx, rn2Col, scale2, thr2, reest, seeds);
+}
+
+function flagRow(
+  sw: Sweep,
+  row: number,
+  rn2Col: Float32Array,
+  scale2: number,
+  thr2: number,
+  reest: boolean,
+  seeds: Seeds[],
+): void {
+  const { nimg, nx, scis, state, sk, tt, guess, num, den } = sw;
+  if (reest) {
+    num.fill(0);
+    den.fill(0);
+    for (let j = 0; j < nimg; j++) reestOne(scis[j], state[j], num, den, row, nx, sk[j], tt[j]);
+    for (let x = 0; x < nx; x++) if (den[x] > 0) guess[row + x] = num[x] / den[x];
+  }
+  for (let j = 0; j < nimg; j++)
+    flagOne(scis[j], state[j], guess, row, nx, tt[j], sk[j], rn2Col, scale2, thr2, seeds[j]);
+}
+
+/** Sums of one exposure's usable pixels on a row (float32 sums, as ACSREJ's float arrays). */
+function reestOne(
+  sci: Float32Array,
+  m: Uint8Array,
+  num: Float32Array,
+  den: Float32Array,
+  row: number,
+  nx: number,
+  sk: number,
+  tj: number,
+): void {
+  const sR = sci.subarray(row, row + nx);
+  const mR = m.subarray(row, row + nx);
+  for (let x = 0; x < nx; x++) {
+    const use = mR[x] === 0 ? 1 : 0;
+    num[x] += use * (sR[x] - sk);
+    den[x] += use * tj;
+  }
+}
+
+function flagOne(
+  sci: Float32Array,
+  m: Uint8Array,
+  guess: Float32Array,
+  row: number,
+  nx: number,
+  t: number,
+  sky: number,
+  rn2Col: Float32Array,
+  scale2: number,
+  thr2: number,
+  seeds: Seeds,
+): void {
+  // Row views: one index in the loop (measurably faster in V8 than offset arithmetic).
+  const mR = m.subarray(row, row + nx);
+  const sR = sci.subarray(row, row + nx);
+  const gR = guess.subarray(row, row + nx);
+  for (let x = 0; x < nx; x++) {
+    if (mR[x] !== 0) continue;
+    const signal = gR[x] * t + sky;
+    const variance = rn2Col[x] + Math.max(signal, 0) + scale2 * signal * signal;
+    const d = sR[x] - signal;
+    if (d * d > thr2 * variance) {
+      mR[x] = CORE;
+      seeds.push(row + x);
     }
   }
-  return Int32Array.from(seeds);
 }
 
 function neighbourOffsets(radius: number): [number, number][] {
@@ -175,11 +335,13 @@ function neighbourOffsets(radius: number): [number, number][] {
 
 // Neighbours of a rejected pixel are judged with the lower CRTHRESH·sigma threshold (the halo of a
 // cosmic ray is fainter than its core). Newly flagged neighbours do not spread further.
-function spill(md: Model, thr2: number, m: Uint8Array, offsets: [number, number][], seeds: Int32Array): void {
+function spill(md: Model, thr2: number, m: Uint8Array, offsets: [number, number][], seeds: Seeds): void {
   if (offsets.length === 0) return;
   const { nx, ny, sci } = md.c;
   const { guess, t, sky, rn2Col, scale2 } = md;
-  for (const i of seeds) {
+  const { buf, n } = seeds;
+  for (let s = 0; s < n; s++) {
+    const i = buf[s];
     const x = i % nx;
     const y = (i - x) / nx;
     for (const [dx, dy] of offsets) {
@@ -196,79 +358,119 @@ function spill(md: Model, thr2: number, m: Uint8Array, offsets: [number, number]
   }
 }
 
-function reestimate(
-  inputs: ChipArrays[],
-  t: number[],
-  sky: number[],
-  state: Uint8Array[],
-  guess: Float32Array,
-  num: Float32Array,
-  den: Float32Array,
-): void {
-  const npix = guess.length;
-  num.fill(0);
-  den.fill(0);
-  inputs.forEach((c, j) => {
-    const m = state[j];
-    const sci = c.sci;
-    const sk = sky[j];
-    const tj = t[j];
-    for (let i = 0; i < npix; i++) {
-      const use = m[i] === 0 ? 1 : 0;
-      num[i] += use * (sci[i] - sk);
-      den[i] += use * tj;
-    }
-  });
-  for (let i = 0; i < npix; i++) if (den[i] > 0) guess[i] = num[i] / den[i];
-}
-
+/**
+ * The combined image (exposure-weighted mean of the usable inputs, scaled to the total time, sky
+ * added back), the per-input rejection masks and their DQ flag, in one sweep.
+ */
 function combine(
   inputs: ChipArrays[],
   t: number[],
   sky: number[],
   state: Uint8Array[],
   guess: Float32Array,
-): ChipArrays {
+  flag: number,
+): { combined: ChipArrays; masks: Uint8Array[]; rejected: number } {
   const { nx, ny } = inputs[0];
   const npix = nx * ny;
+  const sw = sweepOf(inputs, t, sky, state, guess);
+  const masks = inputs.map(() => new Uint8Array(npix));
+  const out: ChipArrays = {
+    sci: new Float32Array(npix),
+    err: new Float32Array(npix),
+    dq: new Uint16Array(npix),
+    nx,
+    ny,
+  };
   const total = t.reduce((a, b) => a + b, 0);
   const skysum = sky.reduce((a, b) => a + b, 0);
-  const num = new Float32Array(npix);
-  const den = new Float32Array(npix);
-  const vGood = new Float32Array(npix);
-  const vAll = new Float32Array(npix);
-  const dGood = new Uint16Array(npix);
-  const dAll = new Uint16Array(npix);
-  inputs.forEach((c, j) => {
-    const m = state[j];
-    const { sci, err, dq } = c;
-    const sk = sky[j];
-    const tj = t[j];
-    for (let i = 0; i < npix; i++) {
-      const e2 = err[i] * err[i];
-      vAll[i] += e2;
-      dAll[i] |= dq[i];
-      if (m[i] !== 0) continue;
-      num[i] += sci[i] - sk;
-      den[i] += tj;
-      vGood[i] += e2;
-      dGood[i] |= dq[i];
-    }
-  });
-  const sci = new Float32Array(npix);
-  const err = new Float32Array(npix);
-  const dq = new Uint16Array(npix);
-  for (let i = 0; i < npix; i++) {
-    if (den[i] > 0) {
-      sci[i] = (num[i] / den[i]) * total + skysum;
-      err[i] = (Math.sqrt(vGood[i]) / den[i]) * total;
-      dq[i] = dGood[i];
+  let rejected = 0;
+  for (let y = 0; y < ny; y++) rejected += combineRow(sw, y * nx, masks, out, total, skysum, flag);
+  return { combined: out, masks, rejected };
+}
+
+function combineRow(
+  sw: Sweep,
+  row: number,
+  masks: Uint8Array[],
+  out: ChipArrays,
+  total: number,
+  skysum: number,
+  flag: number,
+): number {
+  const { nimg, nx, scis, errs, dqs, state, sk, tt, guess, num, den, vGood, vAll, dGood, dAll } = sw;
+  num.fill(0);
+  den.fill(0);
+  vGood.fill(0);
+  vAll.fill(0);
+  dGood.fill(0);
+  dAll.fill(0);
+  let rejected = 0;
+  for (let j = 0; j < nimg; j++) {
+    combineOne(sw, scis[j], errs[j], dqs[j], state[j], row, sk[j], tt[j]);
+    rejected += maskOne(state[j], masks[j], dqs[j], row, nx, flag);
+  }
+  const { sci, err, dq } = out;
+  for (let x = 0; x < nx; x++) {
+    const i = row + x;
+    if (den[x] > 0) {
+      sci[i] = (num[x] / den[x]) * total + skysum;
+      err[i] = (Math.sqrt(vGood[x]) / den[x]) * total;
+      dq[i] = dGood[x];
     } else {
       // Every exposure rejected or bad here: keep the guess, flag it, and carry all inputs' flags.
       sci[i] = guess[i] * total + skysum;
-      err[i] = Math.sqrt(vAll[i]);
-      dq[i] = dAll[i] | DQ_CR;
+      err[i] = Math.sqrt(vAll[x]);
+      dq[i] = dAll[x] | DQ_CR;
     }
   }
-  return { sci, err, dq, nx, ny };
+  return rejected;
+}
+
+function combineOne(
+  sw: Sweep,
+  sci: Float32Array,
+  err: Float32Array,
+  dq: Uint16Array,
+  m: Uint8Array,
+  row: number,
+  sk: number,
+  tj: number,
+): void {
+  const { nx, num, den, vGood, vAll, dGood, dAll } = sw;
+  const sR = sci.subarray(row, row + nx);
+  const eR = err.subarray(row, row + nx);
+  const qR = dq.subarray(row, row + nx);
+  const mR = m.subarray(row, row + nx);
+  for (let x = 0; x < nx; x++) {
+    const e2 = eR[x] * eR[x];
+    vAll[x] += e2;
+    dAll[x] |= qR[x];
+    if (mR[x] !== 0) continue;
+    num[x] += sR[x] - sk;
+    den[x] += tj;
+    vGood[x] += e2;
+    dGood[x] |= qR[x];
+  }
+}
+
+/** The rejection mask of one exposure's row, OR-ed into its DQ (after combineOne read it). */
+function maskOne(
+  m: Uint8Array,
+  mask: Uint8Array,
+  dq: Uint16Array,
+  row: number,
+  nx: number,
+  flag: number,
+): number {
+  const mR = m.subarray(row, row + nx);
+  const kR = mask.subarray(row, row + nx);
+  const qR = dq.subarray(row, row + nx);
+  let n = 0;
+  for (let x = 0; x < nx; x++) {
+    const hit = mR[x] === CORE || mR[x] === HALO ? 1 : 0;
+    kR[x] = hit;
+    n += hit;
+    qR[x] |= hit * flag;
+  }
+  return n;
 }

@@ -52,10 +52,47 @@ export function fastSegment(pl: SegPlan, oy: number, acc: Float64Array): void {
   const sat = pl.sat;
   const base = pl.base;
   const dq0 = pl.dqConst;
-  const sdq = pl.post ? pl.sdq : 0xffff;
   const sci = pl.sci;
   const err = pl.err;
   const dq = pl.dq;
+  // The statistics are taken by rowStats over the row just written (still in cache) rather than
+  // in this loop: fewer live values here, and no statistics at all for the CCD-only pass.
+  // Row views keep the inner loop to one index (about 10% faster in V8 than offset arithmetic).
+  const rawR = raw.subarray(src, src + w);
+  const biasR = bias.subarray(bb, bb + w);
+  const darkR = dark.subarray(db, db + w);
+  const flatR = flat.subarray(lb, lb + w);
+  const sciR = sci.subarray(dst, dst + w);
+  const errR = err.subarray(dst, dst + w);
+  const dqR = dq.subarray(dst, dst + w);
+  const end = dst + w;
+  for (let k = 0; k < w; k++) {
+    const r = rawR[k];
+    const s0 = (r - lvl - drift[k]) * g - biasR[k] * bScale;
+    const atodFlag = r >= atod ? DQ_ATODSAT : 0;
+    const satFlag = s0 > sat ? DQ_SATURATED : 0;
+    const v0 = base + Math.max(s0, 0);
+    const inv = flatR[k];
+    sciR[k] = (s0 - darkR[k] * dt) * inv;
+    errR[k] = Math.sqrt(v0) * Math.abs(inv);
+    dqR[k] = dqR[k] | dq0 | atodFlag | satFlag | (inv === 0 ? DQ_BADFLAT : 0);
+  }
+  if (pl.post) rowStats(sci, err, dq, dst, end, pl.sdq, acc);
+}
+
+/**
+ * GOODMIN/GOODMAX/GOODMEAN and SNRMIN/SNRMAX/SNRMEAN sums (acc[0..6]) over the pixels of
+ * [a, b) without serious DQ flags, from the stored (float32) SCI and ERR values as calacs takes them.
+ */
+export function rowStats(
+  sci: Float32Array,
+  err: Float32Array,
+  dq: Uint16Array,
+  a: number,
+  b: number,
+  sdq: number,
+  acc: Float64Array,
+): void {
   let n = acc[0];
   let min = acc[1];
   let max = acc[2];
@@ -63,36 +100,19 @@ export function fastSegment(pl: SegPlan, oy: number, acc: Float64Array): void {
   let smin = acc[4];
   let smax = acc[5];
   let ssum = acc[6];
-  // Fewer live values than the general kernel: the dark sum and the flag counts are taken in
-  // separate cheap sweeps (countFlags, darkMean) rather than in this loop.
-  const bOff = bb - dst;
-  const dOff = db - dst;
-  const lOff = lb - dst;
-  const end = dst + w;
-  for (let i = dst; i < end; i++) {
-    const k = i - dst;
-    const r = raw[src + k];
-    const s0 = (r - lvl - drift[k]) * g - bias[i + bOff] * bScale;
-    const atodFlag = r >= atod ? DQ_ATODSAT : 0;
-    const satFlag = s0 > sat ? DQ_SATURATED : 0;
-    const v0 = base + Math.max(s0, 0);
-    const inv = flat[i + lOff];
-    const s = (s0 - dark[i + dOff] * dt) * inv;
-    const e = Math.sqrt(v0) * Math.abs(inv);
-    const d = dq[i] | dq0 | atodFlag | satFlag | (inv === 0 ? DQ_BADFLAT : 0);
-    sci[i] = s;
-    err[i] = e;
-    dq[i] = d;
-    if ((d & sdq) === 0) {
-      n++;
-      min = Math.min(s, min);
-      max = Math.max(s, max);
-      sum += s;
-      const snr = e > 0 ? s / e : 0;
-      smin = Math.min(snr, smin);
-      smax = Math.max(snr, smax);
-      ssum += snr;
-    }
+  // Plain compares rather than Math.min/max: the extremes rarely move, so the branches predict.
+  for (let i = a; i < b; i++) {
+    if ((dq[i] & sdq) !== 0) continue;
+    const s = sci[i];
+    const e = err[i];
+    n++;
+    if (s < min) min = s;
+    if (s > max) max = s;
+    sum += s;
+    const snr = e > 0 ? s / e : 0;
+    if (snr < smin) smin = snr;
+    if (snr > smax) smax = snr;
+    ssum += snr;
   }
   acc[0] = n;
   acc[1] = min;
@@ -101,6 +121,40 @@ export function fastSegment(pl: SegPlan, oy: number, acc: Float64Array): void {
   acc[4] = smin;
   acc[5] = smax;
   acc[6] = ssum;
+}
+
+/**
+ * fastSegment without the 2-D terms (a CR-SPLIT exposure's CCD pass, before CRCORR): the same
+ * values (subtracting a zero dark and multiplying by a unit flat are exact), without reading them.
+ */
+export function ccdOnlySegment(pl: SegPlan, oy: number): void {
+  const w = pl.width;
+  const src = pl.srcBase + oy * pl.srcStride;
+  const dst = pl.dstBase + oy * pl.dstStride;
+  const g = pl.gain;
+  const lvl = pl.rowLevel.length > 0 ? pl.rowLevel[pl.rowStart + oy] : 0;
+  const drift = pl.drift.length > 0 ? pl.drift : filled(0, w);
+  const hasBias = pl.bData.length > 0;
+  const bb = hasBias ? pl.bBase + oy * pl.bStride : 0;
+  const bScale = pl.bScale;
+  const atod = pl.atod;
+  const sat = pl.sat;
+  const base = pl.base;
+  const dq0 = pl.dqConst;
+  const rawR = (pl.raw as Uint16Array).subarray(src, src + w);
+  const biasR = (hasBias ? pl.bData : filled(0, w)).subarray(bb, bb + w);
+  const sciR = pl.sci.subarray(dst, dst + w);
+  const errR = pl.err.subarray(dst, dst + w);
+  const dqR = pl.dq.subarray(dst, dst + w);
+  for (let k = 0; k < w; k++) {
+    const r = rawR[k];
+    const s0 = (r - lvl - drift[k]) * g - biasR[k] * bScale;
+    const atodFlag = r >= atod ? DQ_ATODSAT : 0;
+    const satFlag = s0 > sat ? DQ_SATURATED : 0;
+    sciR[k] = s0;
+    errR[k] = Math.sqrt(base + Math.max(s0, 0));
+    dqR[k] = dqR[k] | dq0 | atodFlag | satFlag;
+  }
 }
 
 const inverses = new WeakMap<Float32Array, Float32Array>();
@@ -129,8 +183,25 @@ export function countFlags(dq: Uint16Array): CcdPassCounts {
   return { atodsat, saturated };
 }
 
-/** Σ dark × darktime over the chip's pixels (for MEANDARK). */
+const darkSums = new WeakMap<Float32Array, Map<string, number>>();
+
+/** Σ dark × darktime over the chip's pixels (for MEANDARK); the sum is kept with the reference. */
 export function darkSum(p: Placement, geom: ChipGeometry, dt: number): number {
+  const key = `${p.space} ${p.dx} ${p.dy} ${geom.rowStart} ${geom.outNy} ${geom.amps.map((a) => `${a.srcX0}:${a.outX0}:${a.width}`).join(',')}`;
+  let sums = darkSums.get(p.ref.data);
+  if (!sums) {
+    sums = new Map();
+    darkSums.set(p.ref.data, sums);
+  }
+  let s = sums.get(key);
+  if (s === undefined) {
+    s = placedSum(p, geom);
+    sums.set(key, s);
+  }
+  return s * dt;
+}
+
+function placedSum(p: Placement, geom: ChipGeometry): number {
   let s = 0;
   for (let oy = 0; oy < geom.outNy; oy++) {
     for (let ai = 0; ai < geom.amps.length; ai++) {
@@ -139,7 +210,7 @@ export function darkSum(p: Placement, geom: ChipGeometry, dt: number): number {
       for (let k = 0; k < geom.amps[ai].width; k++) s += d[b + k];
     }
   }
-  return s * dt;
+  return s;
 }
 
 const fills = new Map<number, Float32Array>();

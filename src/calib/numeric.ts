@@ -136,7 +136,8 @@ export function clippedStats(
     let s = 0;
     let ss = 0;
     n = 0;
-    for (const v of values) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
       if (v >= lo && v <= hi) {
         s += v;
         ss += v * v;

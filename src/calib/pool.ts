@@ -7,6 +7,8 @@ import { CalibError } from './errors.ts';
 
 interface Pending {
   job: Job;
+  /** Jobs with the same affinity (a chip) prefer the worker that last ran one: its references are cached there. */
+  affinity?: string;
   resolve: (r: JobResult) => void;
   reject: (e: unknown) => void;
 }
@@ -16,12 +18,13 @@ export class ChipPool {
   private readonly idle: Worker[] = [];
   private readonly all: Worker[] = [];
   private readonly queue: Pending[] = [];
+  private readonly lastAffinity = new Map<Worker, string>();
 
   constructor(size: number) {
     this.size = Math.max(0, Math.floor(size));
   }
 
-  run<R extends JobResult>(job: Job): Promise<R> {
+  run<R extends JobResult>(job: Job, affinity?: string): Promise<R> {
     if (this.size === 0) {
       try {
         return Promise.resolve(runJob(job) as R);
@@ -30,7 +33,7 @@ export class ChipPool {
       }
     }
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ job, resolve: resolve as (r: JobResult) => void, reject });
+      this.queue.push({ job, affinity, resolve: resolve as (r: JobResult) => void, reject });
       this.pump();
     });
   }
@@ -44,7 +47,11 @@ export class ChipPool {
         this.all.push(w);
       }
       if (!w) return;
-      const task = this.queue.shift()!;
+      // A queued job with this worker's last affinity goes first; otherwise the oldest.
+      const last = this.lastAffinity.get(w);
+      const i = last === undefined ? -1 : this.queue.findIndex((t) => t.affinity === last);
+      const [task] = this.queue.splice(Math.max(0, i), 1);
+      if (task.affinity !== undefined) this.lastAffinity.set(w, task.affinity);
       this.dispatch(w, task);
     }
   }
@@ -70,6 +77,7 @@ export class ChipPool {
       w.off('error', onError);
       const i = this.all.indexOf(w);
       if (i >= 0) this.all.splice(i, 1);
+      this.lastAffinity.delete(w);
       task.reject(err);
       this.pump();
     };
@@ -81,6 +89,7 @@ export class ChipPool {
   async close(): Promise<void> {
     const ws = this.all.splice(0);
     this.idle.length = 0;
+    this.lastAffinity.clear();
     await Promise.all(ws.map((w) => w.terminate()));
   }
 }

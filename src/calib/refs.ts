@@ -62,7 +62,7 @@ export function readRefImage(path: string, chip: number, step: string): RefImage
     if (!sci || (!sci.isConstantImage && sci.layout.naxes.length !== 2)) {
       throw new CalibError('E_CALIB_REF_SIZE', step, `no 2-D image for chip ${chip}`, path);
     }
-    const img = sci.readImage({ type: 'float32' });
+    const img = readFloat32(sci);
     const [nx, ny] = img.naxes;
     const ver = sci.ver;
     const err = optionalPlane(f.hdus, 'ERR', ver, 'float32') as Float32Array | undefined;
@@ -89,8 +89,16 @@ function optionalPlane(hdus: Hdu[], name: string, ver: number, type: 'float32' |
   if (!h) return undefined;
   if (h.isConstantImage && h.header.number('PIXVALUE', 0) === 0) return undefined;
   if (!h.isConstantImage && h.layout.naxes.length === 0) return undefined;
-  const data = h.readImage({ type }).data;
-  return data;
+  return type === 'float32' ? readFloat32(h).data : h.readImage({ type }).data;
+}
+
+/**
+ * The image as float32. Float32 data as stored is taken as is: asking for 'float32' would copy
+ * it into a fresh array (32 MB of page faults per WFC chip) for the same values.
+ */
+function readFloat32(h: Hdu) {
+  const img = h.readImage({ type: 'auto' });
+  return img.data instanceof Float32Array ? img : h.readImage({ type: 'float32' });
 }
 
 export type TableRow = Record<string, string | number>;

@@ -69,7 +69,7 @@ export async function runCcdStage(
             )
           : undefined,
       };
-      return pool.run<CcdResult>(job);
+      return pool.run<CcdResult>(job, `chip${c.chip}`);
     }),
   );
   const results = await Promise.all(jobs.map((j) => Promise.all(j)));
@@ -311,7 +311,7 @@ export async function run2dStage(
         rawLtv: e.chips[ci].ltv,
         ...postSpec(p, ci, refs, plan, sdq),
       };
-      const r = await pool.run<TwoDResult>(job);
+      const r = await pool.run<TwoDResult>(job, `chip${e.chips[ci].chip}`);
       c.arrays = r.arrays;
       c.stats = r.stats;
       for (const [k, v] of Object.entries(r.ms)) ms[k] = (ms[k] ?? 0) + v;

@@ -1,6 +1,7 @@
 // The 2-D pass (calacs's ACS2D part), in place on the trimmed chip: DARKCORR, FLSHCORR, FLATCORR
 // and SHADCORR in one sweep, gathering the statistics keywords on the way.
 import { DQ_BADFLAT } from './ccdpass.ts';
+import { rowStats } from './fastpass.ts';
 import type { ChipArrays } from './ccdpass.ts';
 import type { ChipGeometry } from './layout.ts';
 import { type Placement, refRowBase } from './refimage.ts';
@@ -37,8 +38,12 @@ export interface ChipStats {
 export function twoDPass(c: ChipArrays, p: TwoDInput): ChipStats {
   const acc = new Float64Array([0, Infinity, -Infinity, 0, Infinity, -Infinity, 0, 0, 0]);
   const plans = p.geom.amps.map((_, ai) => plan(c, p, ai));
+  const fast = plans.every(isDarkFlatOnly);
   for (let oy = 0; oy < p.geom.outNy; oy++) {
-    for (const pl of plans) runSegment(pl, oy, acc);
+    for (const pl of plans) {
+      if (fast) darkFlatSegment(pl, oy, acc);
+      else runSegment(pl, oy, acc);
+    }
   }
   const npix = c.nx * c.ny;
   const any = acc[0] > 0;
@@ -145,13 +150,6 @@ function runSegment(pl: Plan, oy: number, acc: Float64Array): void {
   const t = pl.t;
   const sdq = pl.sdq;
   const w = pl.w;
-  let n = acc[0];
-  let min = acc[1];
-  let max = acc[2];
-  let sum = acc[3];
-  let smin = acc[4];
-  let smax = acc[5];
-  let ssum = acc[6];
   let dark = acc[7];
   let flash = acc[8];
   for (let k = 0; k < w; k++) {
@@ -175,24 +173,49 @@ function runSegment(pl: Plan, oy: number, acc: Float64Array): void {
     dq[i] = d;
     dark += dk;
     flash += fl;
-    if ((d & sdq) === 0) {
-      n++;
-      min = Math.min(s, min);
-      max = Math.max(s, max);
-      sum += s;
-      const snr = e > 0 ? s / e : 0;
-      smin = Math.min(snr, smin);
-      smax = Math.max(snr, smax);
-      ssum += snr;
-    }
   }
-  acc[0] = n;
-  acc[1] = min;
-  acc[2] = max;
-  acc[3] = sum;
-  acc[4] = smin;
-  acc[5] = smax;
-  acc[6] = ssum;
+  rowStats(sci, err, dq, o, o + w, sdq, acc);
   acc[7] = dark;
   acc[8] = flash;
+}
+
+/** The usual case: a dark and a flat without ERR/DQ planes, no post-flash, no shading. */
+function isDarkFlatOnly(pl: Plan): boolean {
+  return (
+    pl.dD.length > 0 &&
+    pl.lD.length > 0 &&
+    pl.dE.length === 0 &&
+    pl.dQ.length === 0 &&
+    pl.fD.length === 0 &&
+    pl.lE.length === 0 &&
+    pl.lQ.length === 0 &&
+    pl.hD.length === 0
+  );
+}
+
+// runSegment with only the dark and flat terms: the same arithmetic (the absent terms added 0 or
+// multiplied by 1, which is exact), with a fraction of the live values.
+function darkFlatSegment(pl: Plan, oy: number, acc: Float64Array): void {
+  const o = oy * pl.nx + pl.o0;
+  const w = pl.w;
+  // Row views: one index in the loop (measurably faster in V8 than offset arithmetic).
+  const dR = pl.dD.subarray(pl.dB + oy * pl.dS, pl.dB + oy * pl.dS + w);
+  const lR = pl.lD.subarray(pl.lB + oy * pl.lS, pl.lB + oy * pl.lS + w);
+  const sR = pl.sci.subarray(o, o + w);
+  const eR = pl.err.subarray(o, o + w);
+  const qR = pl.dq.subarray(o, o + w);
+  const dt = pl.dt;
+  let dark = acc[7];
+  for (let k = 0; k < w; k++) {
+    const dk = dR[k] * dt;
+    const f = lR[k];
+    const inv = f === 0 ? 0 : 1 / f;
+    const e0 = eR[k];
+    sR[k] = (sR[k] - dk) * inv;
+    eR[k] = Math.sqrt(e0 * e0 * inv * inv);
+    qR[k] = qR[k] | (f === 0 ? DQ_BADFLAT : 0);
+    dark += dk;
+  }
+  rowStats(pl.sci, pl.err, pl.dq, o, o + w, pl.sdq, acc);
+  acc[7] = dark;
 }

@@ -179,6 +179,8 @@ class Job {
   outputs: OutputFile[] = [];
   previews: PreviewResult[] = [];
   inputHashes: { name: string; done: Promise<{ hex: string; size: number }> }[] = [];
+  /** The raws' previews, started on a worker thread once bestrefs has rewritten the raws. */
+  rawPreviews: Promise<PreviewResult[]> | undefined;
 
   readonly opts: ProcessOptions;
   readonly ds: DatasetId;
@@ -248,6 +250,7 @@ class Job {
       if (this.inputs?.calEnv)
         undoEnv = await applyCalEnv(join(this.work, this.inputs.calEnv), this.env, this.log);
       await this.bestrefs();
+      this.startRawPreviews();
       await this.calibrate();
       await this.runner.run('drizzle', EXIT.STAGE2_ERROR, async (rec) => {
         rec.status = 'skipped';
@@ -353,20 +356,31 @@ class Job {
     );
   }
 
+  /**
+   * The raws' previews depend on nothing the calibration makes, so they are read back from disk on
+   * a worker thread while it runs: its single-threaded phases (reading, writing the products)
+   * leave a core free. Their outcome is taken (and a failure reported) in the previews step.
+   */
+  private startRawPreviews(): void {
+    const dir = join(this.scratch, 'previews');
+    const raws = this.inputs!.files.filter((f) => f.endsWith('_raw.fits'));
+    this.rawPreviews = mkdir(dir, { recursive: true }).then(() => createPreviewsInWorker(raws, dir));
+    this.rawPreviews.catch(() => {});
+  }
+
   /** Previews two at a time; a failure is kept for the end so the products are copied first. */
   private async makePreviews(): Promise<void> {
     const dir = join(this.scratch, 'previews');
     await mkdir(dir, { recursive: true });
-    // Raws are read back from disk on a worker thread while this thread previews the calibrated
-    // products from the arrays still in memory.
-    const raws = this.inputs!.files.filter((f) => f.endsWith('_raw.fits'));
+    // The raws' previews were started on a worker thread before the calibration; this thread
+    // previews the calibrated products from the arrays still in memory.
     const products = this.cal!.products;
     try {
       this.previews = await this.runner.run('previews', EXIT.CREATE_PREVIEWS_ERROR, async (rec) => {
-        const fromDisk = createPreviewsInWorker(raws, dir);
-        fromDisk.catch(() => {});
-        const fromMemory: PreviewResult[] = [];
-        for (const p of products) fromMemory.push(await productPreview(p, dir));
+        if (!this.rawPreviews) this.startRawPreviews();
+        const fromDisk = this.rawPreviews!;
+        // The products' JPEGs are encoded concurrently on libvips' threads.
+        const fromMemory = await Promise.all(products.map((p) => productPreview(p, dir)));
         const out = [...(await fromDisk), ...fromMemory];
         rec.detail = `${out.length} previews`;
         return out;
