@@ -40,7 +40,7 @@ export {
   parseDetector,
   selectOscnRow,
 } from './layout.ts';
-export { clippedLineFit, median, medianInPlace, skyMode } from './numeric.ts';
+export { clippedLineFit, median, medianInPlace, quickselect, skyMode } from './numeric.ts';
 export { type AmpBias, measureAmpBias } from './overscan.ts';
 export {
   type CalibrateOptions,

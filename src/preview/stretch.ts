@@ -1,6 +1,7 @@
 // The display stretch of CALDP's fitscut call (--clip=0.5-99.5 --asinh-scale): clip limits from
 // the 0.5 and 99.5 percentiles of the good pixels (flagged DQ and non-finite ones left out), then
 // an asinh curve to 8 bits through a lookup table.
+import { quickselect } from '../calib/index.ts';
 
 export interface StretchOptions {
   /** Percentiles of the clip (default 0.5 and 99.5). */
@@ -39,38 +40,12 @@ export function percentileOf(a: Float32Array, pct: number): number {
   const pos = (pct / 100) * (n - 1);
   const i = Math.floor(pos);
   const f = pos - i;
-  const v = select(a, i);
+  const v = quickselect(a, a.length, i);
   if (i + 1 >= n) return v;
   // After selecting the i-th value everything right of i is at least it: the next one is their minimum.
   let next = a[i + 1];
   for (let j = i + 2; j < n; j++) if (a[j] < next) next = a[j];
   return v * (1 - f) + next * f;
-}
-
-/** k-th smallest of a (reorders a): Hoare-style quickselect. */
-function select(a: Float32Array, k: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
-  }
-  return a[k];
 }
 
 /**
