@@ -19,7 +19,7 @@ import {
   toHeader,
   withChecksumCards,
 } from './header-build.ts';
-import { countOf, type ImageArray, swapToNative } from './image.ts';
+import { countOf, flipSignBytes, type ImageArray, swapToNative, type UnsignedKind } from './image.ts';
 import { type CompressOptions, compressImage } from './compress/index.ts';
 import {
   type AsciiTableSpec,
@@ -229,6 +229,7 @@ export class FitsWriter {
     }
     const plan = planImage(spec, this.count === 0);
     const stream = this.beginHdu(plan.header, plan.dataSize);
+    stream.flip = plan.flip;
     if (spec.data) stream.writeStored(plan.stored(spec.data));
     stream.end();
   }
@@ -282,6 +283,7 @@ export class FitsWriter {
     const plan = planImage({ ...spec, data: spec.sample }, this.count === 0, spec.naxes);
     const stream = this.beginHdu(plan.header, plan.dataSize);
     stream.converter = plan.stored;
+    stream.flip = plan.flip;
     return stream;
   }
 
@@ -357,6 +359,8 @@ export class ImageStream {
   private readonly acc: ChecksumAccumulator | undefined;
   /** Physical values → stored native array (set by beginImage). */
   converter: ((data: ImageArray) => ImageArray) | undefined;
+  /** Unsigned convention applied to each copied chunk (physical → stored by a sign-bit flip). */
+  flip: UnsignedKind | undefined;
 
   private readonly sink: Sink;
   private readonly dataSize: number;
@@ -391,6 +395,7 @@ export class ImageStream {
     for (let p = 0; p < bytes.length; p += chunk.length) {
       const piece = chunk.subarray(0, Math.min(chunk.length, bytes.length - p));
       piece.set(bytes.subarray(p, p + piece.length));
+      if (this.flip) flipSignBytes(piece, this.flip);
       // Sum the native words before swapping when the stream is word-aligned: for 16/32/64-bit
       // values that is one add per word instead of the byte-lane method on big-endian bytes.
       const summed = width > 1 && this.acc !== undefined && this.acc.addNative(piece, width);
@@ -428,6 +433,8 @@ interface ImagePlan {
   header: Header;
   dataSize: number;
   stored: (data: ImageArray) => ImageArray;
+  /** Unsigned conventions: flip sign bits chunk by chunk while writing (no whole-array copy). */
+  flip?: UnsignedKind;
 }
 
 /** Decides BITPIX/scaling for an image spec and how to turn its values into stored ones. */
@@ -455,15 +462,17 @@ function planImage(spec: ImageHduSpec, primary: boolean, naxesOverride?: number[
     ? [['BZERO', natural.bzero, 'offset data range to that of unsigned']]
     : [];
   if (natural.bzero) scaling.unshift(['BSCALE', 1, 'default scaling factor']);
-  let stored: (d: ImageArray) => ImageArray = natural.stored;
+  let stored: (d: ImageArray) => ImageArray = (d) => d;
+  let flip = natural.flip;
   if (spec.bitpix !== undefined && spec.bitpix !== natural.bitpix) {
     const q = quantizer(spec.bitpix, spec.bscale ?? 1, spec.bzero ?? 0, spec.blank);
     bitpix = spec.bitpix;
     scaling = q.cards;
     stored = q.stored;
+    flip = undefined;
   }
   const header = buildImageHeader(user, { bitpix, naxes, primary, scaling, name: spec.name, ver: spec.ver });
-  return { header, dataSize: (countOf(naxes) * Math.abs(bitpix)) / 8, stored };
+  return { header, dataSize: (countOf(naxes) * Math.abs(bitpix)) / 8, stored, flip };
 }
 
 const STORED_BITPIX: [new (n: number) => ImageArray, number][] = [
@@ -498,43 +507,18 @@ function planRaw(
   return { header, dataSize: (countOf(naxes) * Math.abs(bitpix)) / 8, stored: (d) => d };
 }
 
-function naturalType(data: ImageArray): {
-  bitpix: number;
-  bzero?: number;
-  stored: (d: ImageArray) => ImageArray;
-} {
-  const same = (d: ImageArray) => d;
-  if (data instanceof Uint8Array) return { bitpix: 8, stored: same };
-  if (data instanceof Int8Array)
-    return { bitpix: 8, bzero: -128, stored: (d) => flip(new Uint8Array(d.length), d, 0x80) };
-  if (data instanceof Int16Array) return { bitpix: 16, stored: same };
-  if (data instanceof Uint16Array)
-    return { bitpix: 16, bzero: 32768, stored: (d) => flip(new Int16Array(d.length), d, 0x8000) };
-  if (data instanceof Int32Array) return { bitpix: 32, stored: same };
-  if (data instanceof Uint32Array) {
-    return { bitpix: 32, bzero: 2147483648, stored: (d) => flip(new Int32Array(d.length), d, 0x80000000) };
-  }
-  if (data instanceof BigInt64Array) return { bitpix: 64, stored: same };
-  if (data instanceof BigUint64Array) {
-    return {
-      bitpix: 64,
-      bzero: 2 ** 63,
-      stored: (d) => {
-        const out = new BigInt64Array(d.length);
-        const src = d as BigUint64Array;
-        for (let i = 0; i < src.length; i++) out[i] = BigInt.asIntN(64, src[i] ^ (1n << 63n));
-        return out;
-      },
-    };
-  }
-  if (data instanceof Float32Array) return { bitpix: -32, stored: same };
-  return { bitpix: -64, stored: same };
-}
-
-function flip<T extends Uint8Array | Int16Array | Int32Array>(out: T, d: ImageArray, bit: number): T {
-  const src = d as Int8Array | Uint16Array | Uint32Array;
-  for (let i = 0; i < src.length; i++) out[i] = src[i] ^ bit;
-  return out;
+/** BITPIX for a physical array, and the unsigned convention (BZERO) it needs, if any. */
+function naturalType(data: ImageArray): { bitpix: number; bzero?: number; flip?: UnsignedKind } {
+  if (data instanceof Uint8Array) return { bitpix: 8 };
+  if (data instanceof Int8Array) return { bitpix: 8, bzero: -128, flip: 'i8' };
+  if (data instanceof Int16Array) return { bitpix: 16 };
+  if (data instanceof Uint16Array) return { bitpix: 16, bzero: 32768, flip: 'u16' };
+  if (data instanceof Int32Array) return { bitpix: 32 };
+  if (data instanceof Uint32Array) return { bitpix: 32, bzero: 2147483648, flip: 'u32' };
+  if (data instanceof BigInt64Array) return { bitpix: 64 };
+  if (data instanceof BigUint64Array) return { bitpix: 64, bzero: 2 ** 63, flip: 'u64' };
+  if (data instanceof Float32Array) return { bitpix: -32 };
+  return { bitpix: -64 };
 }
 
 /** Stores floats as integers: stored = round((v − BZERO) / BSCALE), NaN → BLANK. */
