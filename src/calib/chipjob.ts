@@ -12,6 +12,7 @@ import { type AmpBias, measureAmpBias } from './overscan.ts';
 import { type Placement, placeRef, type RefImage, refRowBase } from './refimage.ts';
 import { type BpixRun, readRefImage } from './refs.ts';
 import { type ChipStats, twoDPass } from './twodpass.ts';
+import { runWrite, type WriteJob, type WriteResult, writeTransferables } from './writejob.ts';
 
 /** A reference to load (path and chip) or one already in memory. */
 export type RefSource = { path: string; chip: number } | RefImage;
@@ -95,10 +96,10 @@ export interface CrJob {
   params: CrRejParams;
 }
 
-export type Job = CcdJob | TwoDJob | CrJob;
+export type Job = CcdJob | TwoDJob | CrJob | WriteJob;
 /** CR rejection hands its inputs back: their DQ now carries 8192 where a pixel was rejected. */
 export type CrResult = CrRejResult & { inputs: ChipArrays[] };
-export type JobResult = CcdResult | TwoDResult | CrResult;
+export type JobResult = CcdResult | TwoDResult | CrResult | WriteResult;
 
 const refCache = new Map<string, RefImage>();
 
@@ -117,6 +118,7 @@ function loadRef(src: RefSource, step: string): RefImage {
 export function runJob(job: Job): JobResult {
   if (job.kind === 'ccd') return runCcd(job);
   if (job.kind === '2d') return runTwoD(job);
+  if (job.kind === 'write') return runWrite(job);
   return { ...crReject(job.inputs, job.exptimes, job.rn2Col, job.params), inputs: job.inputs };
 }
 
@@ -342,6 +344,8 @@ function combinedFlat(srcs: RefSource[], geom: ChipGeometry, rawLtv: [number, nu
 
 /** Buffers to transfer (not copy) when a result crosses threads. */
 export function transferables(r: JobResult | Job): ArrayBuffer[] {
+  if (('kind' in r && r.kind === 'write') || 'written' in r)
+    return writeTransferables(r as WriteJob | WriteResult);
   const out: ArrayBuffer[] = [];
   const add = (c: ChipArrays) => {
     for (const a of [c.sci, c.err, c.dq])

@@ -4,6 +4,8 @@
 import { join } from 'node:path';
 import { type Header, type HduSpec, writeFits } from '../fits/index.ts';
 import type { ChipResult, Product } from './pipeline.ts';
+import type { ChipPool } from './pool.ts';
+import { type WriteResult, writeJob } from './writejob.ts';
 
 export const CALDERA_CAL_VER = 'caldera 0.1.0';
 
@@ -19,6 +21,45 @@ export function writeProducts(
     // land in a scratch folder that `caldera process` copies out (it cost ~0.2 s per product).
     writeFits(p.path, productHdus(p, switches, history), { checksum: true, fsync: false });
   }
+}
+
+/**
+ * Same files as writeProducts, written in parallel: all but the last product on the pool's worker
+ * threads (their arrays go there by transfer and come back when written), the last one here.
+ */
+export async function writeProductsParallel(
+  products: Product[],
+  outDir: string,
+  switches: Record<string, string>,
+  history: string[],
+  pool: ChipPool,
+): Promise<void> {
+  if (pool.size === 0 || products.length < 2) return writeProducts(products, outDir, switches, history);
+  for (const p of products) p.path = join(outDir, `${p.rootname}_${p.kind}.fits`);
+  const away = products.slice(0, -1).map(async (p) => {
+    const r = await pool.run<WriteResult>(writeJob(p.path!, productHdus(p, switches, history)));
+    restoreArrays(p, r);
+  });
+  const last = products[products.length - 1];
+  let err: unknown;
+  try {
+    writeFits(last.path!, productHdus(last, switches, history), { checksum: true, fsync: false });
+  } catch (e) {
+    err = e;
+  }
+  const settled = await Promise.allSettled(away);
+  if (err) throw err;
+  for (const s of settled) if (s.status === 'rejected') throw s.reason;
+}
+
+/** Puts the arrays a write job handed back into the product's chips (HDUs: primary, then SCI/ERR/DQ per chip). */
+function restoreArrays(p: Product, r: WriteResult): void {
+  p.chips.forEach((c, k) => {
+    const [sci, err, dq] = r.data.slice(1 + 3 * k, 4 + 3 * k);
+    c.arrays.sci = sci as Float32Array;
+    c.arrays.err = err as Float32Array;
+    c.arrays.dq = new Uint16Array(dq!.buffer, dq!.byteOffset, dq!.length);
+  });
 }
 
 export function productHdus(p: Product, switches: Record<string, string>, history: string[]): HduSpec[] {

@@ -11,7 +11,7 @@ import type { CcdResult } from './chipjob.ts';
 import type { CrRejParams } from './crrej.ts';
 import { CalibError } from './errors.ts';
 import { type RawExposure, readExposure } from './exposure.ts';
-import { writeProducts } from './output.ts';
+import { writeProductsParallel } from './output.ts';
 import type { PhotKeywords } from './phot.ts';
 import { darktimeOf, exptimeOf, finalSwitches, oscnFor, planSteps, resolveRefs } from './plan.ts';
 import { ChipPool } from './pool.ts';
@@ -137,7 +137,7 @@ export async function calibrate(input: string, opts: CalibrateOptions = {}): Pro
       const outDir = opts.outDir ?? dirname(input);
       mkdirSync(outDir, { recursive: true });
       const tw = performance.now();
-      writeProducts(products, outDir, switches, trailer.history());
+      await writeProductsParallel(products, outDir, switches, trailer.history(), pool);
       trailer.step({
         step: 'OUTPUT',
         status: 'DONE',
