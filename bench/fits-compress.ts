@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compressImage, Header, openFits } from '../src/fits/index.ts';
+import { compressImage, fitsToBytes, Header, openFits } from '../src/fits/index.ts';
 
 const NX = 4144;
 const NY = 2068;
@@ -48,27 +48,10 @@ function makeChip(seed: number): Uint16Array {
 }
 
 function fitsFile(hdus: { header: Header; data: Uint8Array }[]): Uint8Array {
-  const parts: Uint8Array[] = [
-    Header.from([
-      ['SIMPLE', true],
-      ['BITPIX', 8],
-      ['NAXIS', 0],
-      ['EXTEND', true],
-    ]).toBytes(),
-  ];
-  for (const h of hdus) {
-    parts.push(h.header.toBytes());
-    const padded = new Uint8Array(Math.ceil(h.data.length / 2880) * 2880);
-    padded.set(h.data);
-    parts.push(padded);
-  }
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
+  return fitsToBytes(
+    hdus.map((h) => ({ kind: 'encoded' as const, header: h.header, data: h.data })),
+    { checksum: false },
+  );
 }
 
 function median(xs: number[]): number {

@@ -2,32 +2,15 @@
 // match the oracles' conventions, and oracle runners (funpack, astropy) that skip when absent.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { type CompressedHdu, Header, type ImageArray } from '../../src/fits/index.ts';
+import { type CompressedHdu, fitsToBytes, type ImageArray } from '../../src/fits/index.ts';
 import { hasAstropy } from '../helpers/python.ts';
 
-/** A complete FITS file: empty primary HDU + the compressed extension, padded. */
+/** A complete FITS file: empty primary HDU + the compressed extensions, through the writer. */
 export function fitsWith(hdus: CompressedHdu[]): Uint8Array {
-  const parts: Uint8Array[] = [
-    Header.from([
-      ['SIMPLE', true],
-      ['BITPIX', 8],
-      ['NAXIS', 0],
-      ['EXTEND', true],
-    ]).toBytes(),
-  ];
-  for (const h of hdus) {
-    parts.push(h.header.toBytes());
-    const data = new Uint8Array(Math.ceil(h.data.length / 2880) * 2880);
-    data.set(h.data);
-    parts.push(data);
-  }
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
+  return fitsToBytes(
+    hdus.map((h) => ({ kind: 'encoded' as const, header: h.header, data: h.data })),
+    { checksum: false },
+  );
 }
 
 /**
