@@ -3,7 +3,15 @@
 // full-well saturation and the noise model. Each step's inputs were prepared by its own unit;
 // a step that is off simply contributes nothing here.
 import type { ChipGeometry } from './layout.ts';
-import { ccdOnlySegment, countFlags, darkSum, fastSegment, inverseOf, isCommonCase } from './fastpass.ts';
+import {
+  ccdOnlySegment,
+  countFlags,
+  darkSum,
+  fastSegment,
+  inverseOf,
+  isCommonCase,
+  rowStats,
+} from './fastpass.ts';
 import { type Placement, refRowBase } from './refimage.ts';
 
 export const DQ_SOFTERR = 1;
@@ -330,13 +338,6 @@ function runSegment(pl: SegPlan, oy: number, acc: Float64Array): void {
   const err = pl.err;
   const dq = pl.dq;
   const w = pl.width;
-  let n = acc[0];
-  let min = acc[1];
-  let max = acc[2];
-  let sum = acc[3];
-  let smin = acc[4];
-  let smax = acc[5];
-  let ssum = acc[6];
   let dark = acc[7];
   let flash = acc[8];
   let nAtod = acc[9];
@@ -382,24 +383,9 @@ function runSegment(pl: SegPlan, oy: number, acc: Float64Array): void {
     sci[dst + k] = s;
     err[dst + k] = e;
     dq[dst + k] = d;
-    if (post && (d & sdq) === 0) {
-      n++;
-      min = Math.min(s, min);
-      max = Math.max(s, max);
-      sum += s;
-      const snr = e > 0 ? s / e : 0;
-      smin = Math.min(snr, smin);
-      smax = Math.max(snr, smax);
-      ssum += snr;
-    }
   }
-  acc[0] = n;
-  acc[1] = min;
-  acc[2] = max;
-  acc[3] = sum;
-  acc[4] = smin;
-  acc[5] = smax;
-  acc[6] = ssum;
+  // Statistics from the stored float32 values, as the fast kernels take them (one shared rule).
+  if (post) rowStats(sci, err, dq, dst, dst + w, sdq, acc);
   acc[7] = dark;
   acc[8] = flash;
   acc[9] = nAtod;

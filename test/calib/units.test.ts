@@ -156,6 +156,32 @@ describe('BLEVCORR and the CCD pass', () => {
     assert.ok(Math.abs(arrays.err[1000] - Math.sqrt(arrays.sci[1000] + 16)) < 1e-3);
   });
 
+  test('the general kernel and the fast kernel give the same pixels and statistics', () => {
+    const rng = new Rng(5);
+    const { g, raw } = syntheticChip(rng, 300);
+    const fits = g.amps.map((_, i) => measureAmpBias(raw, g, i, { atodsat: 65535, fallbackLevel: 0 }));
+    raw[200 * g.nx + 100] = 65535;
+    const post = { darktime: 0, flashdur: 0, exptime: 100, sdqflags: 31743 };
+    const input = {
+      raw,
+      geom: g,
+      amps: fits.map((f) => ({ gain: 2, readnoise: 4, rowLevel: f.rowLevel, colDrift: f.colDrift })),
+      rawErr: 0,
+      atodsat: 65535,
+      saturate: 50000,
+      noise: true,
+    };
+    // A constant raw DQ takes the fast kernel; a (zero) raw DQ array forces the general one.
+    const fast = ccdPass({ ...input, rawDq: 0 }, post);
+    const general = ccdPass({ ...input, rawDq: new Uint16Array(raw.length) }, post);
+    assert.deepEqual(general.arrays.sci, fast.arrays.sci);
+    assert.deepEqual(general.arrays.err, fast.arrays.err);
+    assert.deepEqual(general.arrays.dq, fast.arrays.dq);
+    assert.deepEqual(general.counts, fast.counts);
+    assert.ok(fast.sums && fast.sums.n > 0 && fast.sums.n < fast.arrays.sci.length);
+    assert.deepEqual(general.sums, fast.sums);
+  });
+
   test('without overscan columns the CCDTAB bias is used and said so', () => {
     const rng = new Rng(2);
     const { g, raw } = syntheticChip(rng, 0);
