@@ -5,12 +5,13 @@
 import type { ChipGeometry } from './layout.ts';
 import {
   ccdOnlySegment,
-  countFlags,
   darkSum,
   fastSegment,
   inverseOf,
   isCommonCase,
   rowStats,
+  simdFor,
+  simdSegment,
 } from './fastpass.ts';
 import { type Placement, refRowBase } from './refimage.ts';
 
@@ -118,19 +119,18 @@ export function ccdPass(
       };
   // acc: n, min, max, sum, smin, smax, ssum, dark, flash, atodsat, saturated
   const acc = new Float64Array([0, Infinity, -Infinity, 0, Infinity, -Infinity, 0, 0, 0, 0, 0]);
-  const plans = geom.amps.map((_, ai) => planSegment(p, post, ai, out));
+  const plans = geom.amps.map((_, ai) => planSegment(p, post, ai, out, !fits));
   const fast = plans.every(isCommonCase);
+  const simd = fast && plans.every((pl) => simdFor(pl) !== null) ? simdFor(plans[0]) : null;
   for (let oy = 0; oy < geom.outNy; oy++) {
     for (const plan of plans) {
-      if (fast && !plan.post) ccdOnlySegment(plan, oy);
+      if (simd) simdSegment(simd, plan, oy, acc);
+      else if (fast && !plan.post) ccdOnlySegment(plan, oy, acc);
       else if (fast) fastSegment(plan, oy, acc);
       else runSegment(plan, oy, acc);
     }
   }
   if (fast) {
-    const c = countFlags(out.dq);
-    acc[9] = c.atodsat;
-    acc[10] = c.saturated;
     if (post?.dark) acc[7] = darkSum(post.dark, geom, post.darktime);
   }
   const counts = { atodsat: acc[9], saturated: acc[10] };
@@ -209,13 +209,21 @@ export interface SegPlan {
   sci: Float32Array;
   err: Float32Array;
   dq: Uint16Array;
+  /** The output DQ was allocated here, so it is all zero before the sweep (need not be read). */
+  dqZero: boolean;
 }
 
 function place(pl: Placement | undefined, geom: ChipGeometry, ai: number): [number, number] {
   return pl ? [refRowBase(pl, geom, ai, 0), pl.ref.nx] : [0, 0];
 }
 
-function planSegment(p: CcdPassInput, post: PostTerms | undefined, ai: number, out: ChipArrays): SegPlan {
+function planSegment(
+  p: CcdPassInput,
+  post: PostTerms | undefined,
+  ai: number,
+  out: ChipArrays,
+  dqZero: boolean,
+): SegPlan {
   const { geom } = p;
   const a = geom.amps[ai];
   const t = p.amps[ai];
@@ -277,6 +285,7 @@ function planSegment(p: CcdPassInput, post: PostTerms | undefined, ai: number, o
     sci: out.sci,
     err: out.err,
     dq: out.dq,
+    dqZero,
   };
 }
 
@@ -289,15 +298,18 @@ function runSegment(pl: SegPlan, oy: number, acc: Float64Array): void {
   const rawDq = pl.rawDq;
   const hasDqArr = rawDq.length > 0;
   const dqConst = pl.dqConst;
-  const g = pl.gain;
+  // Single-precision arithmetic throughout (see fastpass.ts): every constant and every step is
+  // rounded to float32, which is what the SIMD kernel computes natively.
+  const f = Math.fround;
+  const g = f(pl.gain);
   const hasLevel = pl.rowLevel.length > 0;
-  const lvl = hasLevel ? pl.rowLevel[pl.rowStart + oy] : 0;
+  const lvl = f(hasLevel ? pl.rowLevel[pl.rowStart + oy] : 0);
   const drift = pl.drift;
   const hasDrift = drift.length > 0;
-  const atod = pl.atod;
-  const base = pl.base;
+  const atod = f(pl.atod);
+  const base = f(pl.base);
   const noise = pl.noise;
-  const sat = pl.sat;
+  const sat = f(pl.sat);
   const sMap = pl.sMap;
   const hasSMap = sMap.length > 0;
   const sb = pl.sBase + oy * pl.sStride;
@@ -308,7 +320,7 @@ function runSegment(pl: SegPlan, oy: number, acc: Float64Array): void {
   const bDq = pl.bDq;
   const hasBDq = bDq.length > 0;
   const bb = pl.bBase + oy * pl.bStride;
-  const bScale = pl.bScale;
+  const bScale = f(pl.bScale);
   const post = pl.post;
   const dD = pl.dD;
   const hasDark = dD.length > 0;
@@ -317,11 +329,11 @@ function runSegment(pl: SegPlan, oy: number, acc: Float64Array): void {
   const dQ = pl.dQ;
   const hasDQ = dQ.length > 0;
   const db = pl.dBase + oy * pl.dStride;
-  const dt = pl.dt;
+  const dt = f(pl.dt);
   const fD = pl.fD;
   const hasFlash = fD.length > 0;
   const fb = pl.fBase + oy * pl.fStride;
-  const ft = pl.ft;
+  const ft = f(pl.ft);
   const lD = pl.lD;
   const hasFlat = lD.length > 0;
   const lE = pl.lE;
@@ -332,7 +344,7 @@ function runSegment(pl: SegPlan, oy: number, acc: Float64Array): void {
   const hD = pl.hD;
   const hasShad = hD.length > 0;
   const hb = pl.hBase + oy * pl.hStride;
-  const texp = pl.texp;
+  const texp = f(pl.texp);
   const sdq = pl.sdq;
   const sci = pl.sci;
   const err = pl.err;
@@ -346,37 +358,38 @@ function runSegment(pl: SegPlan, oy: number, acc: Float64Array): void {
   // which measured twice as fast here as the branchy form.
   for (let k = 0; k < w; k++) {
     const r = raw[src + k];
-    let s = (r - lvl - (hasDrift ? drift[k] : 0)) * g - (hasBias ? bData[bb + k] * bScale : 0);
-    const be = hasBErr ? bErr[bb + k] * bScale : 0;
+    let s = f(f(f(f(r - lvl) - (hasDrift ? drift[k] : 0)) * g) - (hasBias ? f(bData[bb + k] * bScale) : 0));
+    const be = hasBErr ? f(bErr[bb + k] * bScale) : 0;
     const satFlag = s > (hasSMap ? sMap[sb + k] : sat) ? DQ_SATURATED : 0;
     const atodFlag = r >= atod ? DQ_ATODSAT : 0;
     let d =
       dq[dst + k] | (hasDqArr ? rawDq[src + k] : dqConst) | atodFlag | satFlag | (hasBDq ? bDq[bb + k] : 0);
     nAtod += atodFlag ? 1 : 0;
     nSat += satFlag ? 1 : 0;
-    let v = base + be * be + (noise && s > 0 ? s : 0);
+    // Math.max and the SIMD kernel's pmax differ only for -0, which adds to base (≥ +0) the same.
+    let v = f(f(base + f(be * be)) + (noise ? Math.max(s, 0) : 0));
     if (post) {
-      const dk = hasDark ? dD[db + k] * dt : 0;
-      const de = hasDE ? dE[db + k] * dt : 0;
-      const fl = hasFlash ? fD[fb + k] * ft : 0;
-      s -= dk + fl;
+      const dk = hasDark ? f(dD[db + k] * dt) : 0;
+      const de = hasDE ? f(dE[db + k] * dt) : 0;
+      const fl = hasFlash ? f(fD[fb + k] * ft) : 0;
+      s = f(s - f(dk + fl));
       dark += dk;
       flash += fl;
-      v += de * de;
+      v = f(v + f(de * de));
       d |= (hasDQ ? dQ[db + k] : 0) | (hasLQ ? lQ[lb + k] : 0);
       if (hasFlat) {
-        const f = lD[lb + k];
-        const inv = f === 0 ? 0 : 1 / f;
-        s *= inv;
-        v *= inv * inv;
-        const fe = hasLE ? s * lE[lb + k] * inv : 0;
-        v += fe * fe;
-        d |= f === 0 ? DQ_BADFLAT : 0;
+        const fv = lD[lb + k];
+        const inv = fv === 0 ? 0 : f(1 / fv);
+        s = f(s * inv);
+        v = f(v * f(inv * inv));
+        const fe = hasLE ? f(f(s * lE[lb + k]) * inv) : 0;
+        v = f(v + f(fe * fe));
+        d |= fv === 0 ? DQ_BADFLAT : 0;
       }
       if (hasShad) {
-        const corr = texp / (texp + hD[hb + k]);
-        s *= corr;
-        v *= corr * corr;
+        const corr = f(texp / f(texp + hD[hb + k]));
+        s = f(s * corr);
+        v = f(v * f(corr * corr));
       }
     }
     const e = Math.sqrt(v);

@@ -55,6 +55,7 @@ export { ChipPool } from './pool.ts';
 export { type Placement, placeRef, type RefImage } from './refimage.ts';
 export { isNoRef, type RefLocations, readRefImage, readRefRows, resolveRef } from './refs.ts';
 export { type StepReport, Trailer } from './trailer.ts';
+export { AsmError, assemble, setSimdEnabled, type WasmFunc, type WasmModuleSpec } from './wasm/index.ts';
 export { type ChipStats, twoDPass } from './twodpass.ts';
 export { type CrdsCache, writeCrdsCache } from './sim/crds.ts';
 export { type SimConfig, type SimInstrument, simConfig } from './sim/instruments.ts';

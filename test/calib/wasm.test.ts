@@ -1,0 +1,240 @@
+// The WebAssembly assembler and the SIMD CCD kernel: every SIMD opcode the kernels use is run
+// against JavaScript's arithmetic (a wrong opcode number fails here, not in a calibration), and
+// the kernel's pixels, flag counts and statistics equal the JavaScript kernels' to the bit.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  AsmError,
+  assemble,
+  type ChipGeometry,
+  ccdPass,
+  chipGeometry,
+  DEFAULT_OSCN,
+  measureAmpBias,
+  type RefImage,
+  Rng,
+  setSimdEnabled,
+  type WasmFunc,
+} from '../../src/calib/index.ts';
+
+const f = Math.fround;
+
+/** Runs `op` on the v128 values at bytes 0 and 16 (and 32 for a third operand); result at 48. */
+function runOp(op: string, inputs: ArrayBufferView[], imm = ''): DataView {
+  const loads = inputs.map((_, i) => `i32.const ${16 * i} v128.load`).join(' ');
+  const fn: WasmFunc = { name: 'op', params: {}, body: `i32.const 48 ${loads} ${op} ${imm} v128.store` };
+  const inst = new WebAssembly.Instance(
+    new WebAssembly.Module(
+      assemble({ funcs: [fn], memory: { initial: 1, maximum: 1 } }) as Uint8Array<ArrayBuffer>,
+    ),
+  );
+  const mem = (inst.exports.mem as WebAssembly.Memory).buffer;
+  for (const [i, v] of inputs.entries()) {
+    new Uint8Array(mem, 16 * i, 16).set(new Uint8Array(v.buffer, v.byteOffset, 16));
+  }
+  (inst.exports.op as () => void)();
+  return new DataView(mem, 48, 16);
+}
+
+const f32s = (d: DataView) => [0, 1, 2, 3].map((i) => d.getFloat32(4 * i, true));
+const i32s = (d: DataView) => [0, 1, 2, 3].map((i) => d.getInt32(4 * i, true));
+const i16s = (d: DataView) => [0, 1, 2, 3, 4, 5, 6, 7].map((i) => d.getInt16(2 * i, true));
+const f64s = (d: DataView) => [0, 1].map((i) => d.getFloat64(8 * i, true));
+const mask = (b: boolean) => (b ? -1 : 0);
+
+describe('WebAssembly assembler: opcodes against JavaScript', () => {
+  const a = new Float32Array([1.5, -2.25, 0, Number.NaN]);
+  const b = new Float32Array([0.3, 7, -0.5, 2]);
+  const binary: [string, (x: number, y: number) => number][] = [
+    ['f32x4.add', (x, y) => f(x + y)],
+    ['f32x4.sub', (x, y) => f(x - y)],
+    ['f32x4.mul', (x, y) => f(x * y)],
+    ['f32x4.div', (x, y) => f(x / y)],
+    // pmin/pmax are defined by these comparisons (NaN and -0 handling), not by Math.min/max.
+    // biome-ignore lint/complexity/useMathMinMax: the comparison is the definition under test
+    ['f32x4.pmin', (x, y) => (y < x ? y : x)],
+    // biome-ignore lint/complexity/useMathMinMax: the comparison is the definition under test
+    ['f32x4.pmax', (x, y) => (x < y ? y : x)],
+  ];
+  for (const [op, js] of binary) {
+    test(op, () =>
+      assert.deepEqual(
+        f32s(runOp(op, [a, b])),
+        [...a].map((x, i) => js(x, b[i])),
+      ),
+    );
+  }
+  const compares: [string, (x: number, y: number) => boolean][] = [
+    ['f32x4.eq', (x, y) => x === y],
+    ['f32x4.gt', (x, y) => x > y],
+    ['f32x4.ge', (x, y) => x >= y],
+  ];
+  for (const [op, js] of compares) {
+    test(op, () =>
+      assert.deepEqual(
+        i32s(runOp(op, [a, b])),
+        [...a].map((x, i) => mask(js(x, b[i]))),
+      ),
+    );
+  }
+  test('f32x4.sqrt, f32x4.abs', () => {
+    const v = new Float32Array([2, 0.5, 1e6, 3]);
+    assert.deepEqual(
+      f32s(runOp('f32x4.sqrt', [v])),
+      [...v].map((x) => f(Math.sqrt(x))),
+    );
+    assert.deepEqual(
+      f32s(runOp('f32x4.abs', [b])),
+      [...b].map((x) => Math.abs(x)),
+    );
+  });
+  test('conversions and widening', () => {
+    const u = new Uint16Array([1, 65535, 300, 0, 7, 8, 9, 40000]);
+    assert.deepEqual(i32s(runOp('i32x4.extend_low_i16x8_u', [u])), [1, 65535, 300, 0]);
+    assert.deepEqual(i32s(runOp('i32x4.extend_high_i16x8_u', [u])), [7, 8, 9, 40000]);
+    assert.deepEqual(i32s(runOp('i32x4.extend_low_i16x8_s', [u])), [1, -1, 300, 0]);
+    assert.deepEqual(i32s(runOp('i32x4.extend_high_i16x8_s', [u])), [7, 8, 9, 40000 - 65536]);
+    const n = new Int32Array([1, -5, 70000, 3]);
+    assert.deepEqual(f32s(runOp('f32x4.convert_i32x4_s', [n])), [1, -5, 70000, 3]);
+    assert.deepEqual(f64s(runOp('f64x2.promote_low_f32x4', [a])), [1.5, -2.25]);
+    assert.deepEqual(
+      i16s(runOp('i16x8.narrow_i32x4_u', [n, new Int32Array([4, 5, 6, 7])])),
+      [1, 0, -1, 3, 4, 5, 6, 7],
+    );
+  });
+  test('integer lanes, bit operations, shuffle', () => {
+    const x = new Int32Array([1, 2, -3, 4]);
+    const y = new Int32Array([10, -1, 0, 0xff]);
+    assert.deepEqual(i32s(runOp('i32x4.add', [x, y])), [11, 1, -3, 259]);
+    assert.deepEqual(i32s(runOp('i32x4.sub', [x, y])), [-9, 3, -3, -251]);
+    assert.deepEqual(i32s(runOp('v128.and', [x, y])), [0, 2, 0, 4]);
+    assert.deepEqual(i32s(runOp('v128.or', [x, y])), [11, -1, -3, 0xff]);
+    const sel = new Int32Array([-1, 0, -1, 0]);
+    assert.deepEqual(i32s(runOp('v128.bitselect', [x, y, sel])), [1, -1, -3, 0xff]);
+    assert.deepEqual(
+      i16s(runOp('i16x8.eq', [new Int16Array([0, 1, 2, 3, 0, 0, 0, 0]), new Int16Array(8)])),
+      [-1, 0, 0, 0, -1, -1, -1, -1],
+    );
+    assert.deepEqual(
+      i32s(runOp('i8x16.shuffle', [x, y], '8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23')),
+      [-3, 4, 10, -1],
+    );
+    const f64 = new Float64Array([1.25, -8]);
+    assert.deepEqual(f64s(runOp('f64x2.add', [f64, new Float64Array([0.5, 0.5])])), [1.75, -7.5]);
+  });
+  test('v128.any_true and scalar control flow', () => {
+    const fn: WasmFunc = {
+      name: 'any',
+      params: { p: 'i32' },
+      result: 'i32',
+      locals: { r: 'i32' },
+      body: `local.get $p v128.load v128.any_true if i32.const 7 local.set $r else i32.const 9 local.set $r end local.get $r`,
+    };
+    const inst = new WebAssembly.Instance(
+      new WebAssembly.Module(
+        assemble({ funcs: [fn], memory: { initial: 1, maximum: 1 } }) as Uint8Array<ArrayBuffer>,
+      ),
+    );
+    const any = inst.exports.any as (p: number) => number;
+    new Int32Array((inst.exports.mem as WebAssembly.Memory).buffer, 64, 4).set([0, 0, 5, 0]);
+    assert.equal(any(0), 9);
+    assert.equal(any(64), 7);
+  });
+  test('bad source is an AsmError naming the function', () => {
+    const bad = (body: string) => () =>
+      assemble({ funcs: [{ name: 'k', params: {}, body }], memory: { initial: 1, maximum: 1 } });
+    assert.throws(
+      bad('f32x4.frobnicate'),
+      (e: unknown) => e instanceof AsmError && /k: unknown instruction f32x4.frobnicate/.test(e.message),
+    );
+    assert.throws(bad('local.get $nope'), /unknown local \$nope/);
+    assert.throws(bad('block $a'), /not closed/);
+    assert.throws(bad('end'), /end without a block/);
+    assert.throws(bad('block $a br $b end'), /unknown label \$b/);
+  });
+});
+
+/** A WFC-like 2-amp chip with overscan, a bias, a dark and a flat with zeros, and hot/saturated pixels. */
+function chipCase(seed: number) {
+  const rng = new Rng(seed);
+  const row = {
+    ...DEFAULT_OSCN.WFC[0],
+    nx: 560,
+    ny: 2068,
+    biassectb1: 539,
+    biassectb2: 558,
+    vx2: 536,
+    vy1: 2051,
+    vy2: 2066,
+  };
+  const g: ChipGeometry = chipGeometry(row, ['C', 'D']);
+  const raw = new Uint16Array(g.nx * g.ny);
+  for (let i = 0; i < raw.length; i++) raw[i] = Math.round(2200 + 3 * rng.normal() + 400 * rng.uniform());
+  for (let i = 0; i < 300; i++) raw[Math.floor(rng.uniform() * raw.length)] = 65535;
+  for (let i = 0; i < 300; i++) raw[Math.floor(rng.uniform() * raw.length)] = 60000;
+  const ref = (name: string, nx: number, ny: number, fill: () => number): RefImage => ({
+    data: Float32Array.from({ length: nx * ny }, fill),
+    nx,
+    ny,
+    ltv1: 0,
+    ltv2: 0,
+    file: name,
+  });
+  const bias = ref('bias', g.nx, g.ny, () => 1.5 + rng.normal());
+  const dark = ref('dark', g.outNx, g.outNy, () => 0.003 * rng.uniform());
+  const flat = ref('flat', g.outNx, g.outNy, () => (rng.uniform() < 0.001 ? 0 : 0.9 + 0.2 * rng.uniform()));
+  const fits = g.amps.map((_, i) => measureAmpBias(raw, g, i, { atodsat: 65535, fallbackLevel: 0 }));
+  const input = {
+    raw,
+    geom: g,
+    amps: fits.map((fit) => ({ gain: 2.02, readnoise: 4.3, rowLevel: fit.rowLevel, colDrift: fit.colDrift })),
+    rawDq: 0,
+    rawErr: 0,
+    atodsat: 65535,
+    bias: { ref: bias, space: 'raw' as const, dx: 0, dy: 0 },
+    saturate: 100000,
+    noise: true,
+  };
+  const post = {
+    dark: { ref: dark, space: 'out' as const, dx: 0, dy: 0 },
+    darktime: 517.3,
+    flashdur: 0,
+    flat: { ref: flat, space: 'out' as const, dx: 0, dy: 0 },
+    exptime: 500,
+    sdqflags: 31743,
+  };
+  return { g, input, post };
+}
+
+/** Output arrays with BPIXTAB-like flags set beforehand (the pass OR-s into them). */
+function flagged(g: ChipGeometry) {
+  const n = g.outNx * g.outNy;
+  const dq = new Uint16Array(n);
+  for (let i = 0; i < n; i += 997) dq[i] = 4;
+  return { sci: new Float32Array(n), err: new Float32Array(n), dq, nx: g.outNx, ny: g.outNy };
+}
+
+describe('SIMD CCD kernel', () => {
+  for (const withPost of [true, false]) {
+    test(`gives the JavaScript kernel's pixels, counts and statistics (${withPost ? 'with' : 'without'} dark and flat)`, () => {
+      const { g, input, post } = chipCase(withPost ? 11 : 12);
+      const p = withPost ? post : undefined;
+      try {
+        setSimdEnabled(false);
+        const js = ccdPass(input, p, flagged(g));
+        setSimdEnabled(true);
+        const simd = ccdPass(input, p, flagged(g));
+        assert.deepEqual(simd.arrays.sci, js.arrays.sci);
+        assert.deepEqual(simd.arrays.err, js.arrays.err);
+        assert.deepEqual(simd.arrays.dq, js.arrays.dq);
+        assert.deepEqual(simd.counts, js.counts);
+        assert.ok(js.counts.atodsat >= 250 && js.counts.saturated >= 250, JSON.stringify(js.counts));
+        assert.deepEqual(simd.sums, js.sums);
+        if (withPost)
+          assert.ok(js.sums && js.sums.n > 0.99 * g.outNx * g.outNy && js.sums.n < g.outNx * g.outNy);
+      } finally {
+        setSimdEnabled(true);
+      }
+    });
+  }
+});
