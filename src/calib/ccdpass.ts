@@ -121,7 +121,7 @@ export function ccdPass(
   const acc = new Float64Array([0, Infinity, -Infinity, 0, Infinity, -Infinity, 0, 0, 0, 0, 0]);
   const plans = geom.amps.map((_, ai) => planSegment(p, post, ai, out, !fits));
   const fast = plans.every(isCommonCase);
-  const simd = fast && plans.every((pl) => simdFor(pl) !== null) ? simdFor(plans[0]) : null;
+  const simd = simdFor(plans);
   for (let oy = 0; oy < geom.outNy; oy++) {
     for (const plan of plans) {
       if (simd) simdSegment(simd, plan, oy, acc);
@@ -130,9 +130,8 @@ export function ccdPass(
       else runSegment(plan, oy, acc);
     }
   }
-  if (fast) {
-    if (post?.dark) acc[7] = darkSum(post.dark, geom, post.darktime);
-  }
+  // MEANDARK's sum from the reference itself (kept with it), whichever kernel ran.
+  if (post?.dark) acc[7] = darkSum(post.dark, geom, post.darktime);
   const counts = { atodsat: acc[9], saturated: acc[10] };
   const sums: StatSums = {
     n: acc[0],
@@ -368,6 +367,7 @@ function runSegment(pl: SegPlan, oy: number, acc: Float64Array): void {
     nSat += satFlag ? 1 : 0;
     // Math.max and the SIMD kernel's pmax differ only for -0, which adds to base (≥ +0) the same.
     let v = f(f(base + f(be * be)) + (noise ? Math.max(s, 0) : 0));
+    let scale = 1;
     if (post) {
       const dk = hasDark ? f(dD[db + k] * dt) : 0;
       const de = hasDE ? f(dE[db + k] * dt) : 0;
@@ -381,18 +381,21 @@ function runSegment(pl: SegPlan, oy: number, acc: Float64Array): void {
         const fv = lD[lb + k];
         const inv = fv === 0 ? 0 : f(1 / fv);
         s = f(s * inv);
-        v = f(v * f(inv * inv));
-        const fe = hasLE ? f(f(s * lE[lb + k]) * inv) : 0;
-        v = f(v + f(fe * fe));
+        // Without a flat ERR plane the flat scales ERR after the root (sqrt(v)·|1/flat|), as the
+        // SIMD kernel does; with one, its term joins the variance first.
+        if (hasLE) {
+          const fe = f(f(s * lE[lb + k]) * inv);
+          v = f(f(v * f(inv * inv)) + f(fe * fe));
+        } else scale = Math.abs(inv);
         d |= fv === 0 ? DQ_BADFLAT : 0;
       }
       if (hasShad) {
         const corr = f(texp / f(texp + hD[hb + k]));
         s = f(s * corr);
-        v = f(v * f(corr * corr));
+        scale = f(scale * corr);
       }
     }
-    const e = Math.sqrt(v);
+    const e = f(Math.sqrt(v)) * scale;
     sci[dst + k] = s;
     err[dst + k] = e;
     dq[dst + k] = d;

@@ -85,10 +85,30 @@ export function fastSegment(pl: SegPlan, oy: number, acc: Float64Array): void {
   if (pl.post) rowStats(pl.sci, pl.err, pl.dq, dst, dst + w, pl.sdq, acc);
 }
 
-/** The thread's SIMD kernels when they can take this plan's rows, else null. */
-export function simdFor(pl: SegPlan): SimdKernels | null {
-  // Whole 8-pixel groups only: the kernel has no tail loop (odd subarray widths take the JS kernels).
-  return pl.width <= SIMD_MAX_ROW && pl.width % 8 === 0 ? simdKernels() : null;
+/**
+ * The thread's SIMD kernels when they can take every plan's rows, else null. They cover the common
+ * case plus the bias reference's ERR and DQ planes (real bias files carry both).
+ */
+export function simdFor(plans: SegPlan[]): SimdKernels | null {
+  const ok = plans.every(
+    (pl) =>
+      pl.raw instanceof Uint16Array &&
+      pl.rawDq.length === 0 &&
+      pl.sMap.length === 0 &&
+      pl.noise &&
+      (pl.bErr.length === 0 || pl.bData.length > 0) &&
+      (!pl.post ||
+        (pl.dE.length === 0 &&
+          pl.dQ.length === 0 &&
+          pl.fD.length === 0 &&
+          pl.lE.length === 0 &&
+          pl.lQ.length === 0 &&
+          pl.hD.length === 0)) &&
+      // Whole 8-pixel groups only: the kernel has no tail loop (odd subarray widths take the JS kernels).
+      pl.width <= SIMD_MAX_ROW &&
+      pl.width % 8 === 0,
+  );
+  return ok ? simdKernels() : null;
 }
 
 /**
@@ -103,11 +123,15 @@ export function simdSegment(k: SimdKernels, pl: SegPlan, oy: number, acc: Float6
   k.raw.set((pl.raw as Uint16Array).subarray(src, src + w));
   // Absent terms read the kernel's row of zeros; only a missing flat needs its own row (of ones).
   let bias = a.zeros;
+  const bb = pl.bBase + oy * pl.bStride;
   if (pl.bData.length > 0) {
-    const bb = pl.bBase + oy * pl.bStride;
     k.bias.set(pl.bData.subarray(bb, bb + w));
     bias = a.bias;
   }
+  const biasErr = pl.bErr.length > 0;
+  if (biasErr) k.bErr.set(pl.bErr.subarray(bb, bb + w));
+  const biasDq = pl.bDq.length > 0;
+  if (biasDq) k.bDq.set(pl.bDq.subarray(bb, bb + w));
   let dark = a.zeros;
   let inv = a.zeros;
   if (pl.post) {
@@ -124,12 +148,14 @@ export function simdSegment(k: SimdKernels, pl: SegPlan, oy: number, acc: Float6
   if (!pl.dqZero) k.dq.set(dqR);
   const dqIn = pl.dqZero ? a.zeros : a.dq;
   const lvl = pl.rowLevel.length > 0 ? pl.rowLevel[pl.rowStart + oy] : 0;
-  const run = pl.post ? k.ccdRowPost : k.ccdRow;
+  const run = k.ccdRow({ post: pl.post, biasErr, biasDq });
   const drift = k.driftAt(pl.drift, w);
   run(
     a.raw,
     drift,
     bias,
+    a.bErr,
+    a.bDq,
     dark,
     inv,
     a.sci,

@@ -32,8 +32,19 @@ export const CCD_OUT = {
 
 const HIGH_TO_LOW = 'i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7';
 
+/** Which optional terms a kernel variant reads. */
+export interface CcdVariant {
+  /** The 2-D terms (dark × DARKTIME, 1/flat) and the statistics. */
+  post: boolean;
+  /** The bias reference's ERR plane (added in quadrature, scaled like the bias). */
+  biasErr: boolean;
+  /** The bias reference's DQ plane (OR-ed into DQ). */
+  biasDq: boolean;
+}
+
 /** One group of four pixels (X = A or B, at byte offset `off` of the float32 rows). */
-function group(x: 'A' | 'B', off: number, post: boolean): string {
+function group(x: 'A' | 'B', off: number, v: CcdVariant): string {
+  const post = v.post;
   const widen = x === 'A' ? 'i32x4.extend_low_i16x8_u' : 'i32x4.extend_high_i16x8_u';
   const ld = (ptr: string) => `local.get $${ptr} v128.load offset=${off}`;
   const sci = post
@@ -49,8 +60,9 @@ function group(x: 'A' | 'B', off: number, post: boolean): string {
     ${ld('bias')} local.get $bScale f32x4.mul f32x4.sub local.set $s${x}
     ${sci} local.set $sc${x}
     local.get $sci local.get $sc${x} v128.store offset=${off}
-    ;; ERR = sqrt(base + max(s0, 0)) (* |1/flat|)
-    local.get $base local.get $s${x} local.get $zero f32x4.pmax f32x4.add f32x4.sqrt ${errScale} local.set $e${x}
+    ;; ERR = sqrt((base + (bias err * bScale)²) + max(s0, 0)) (* |1/flat|)
+    local.get $base ${v.biasErr ? `${ld('bErr')} local.get $bScale f32x4.mul local.tee $m local.get $m f32x4.mul f32x4.add` : ''}
+    local.get $s${x} local.get $zero f32x4.pmax f32x4.add f32x4.sqrt ${errScale} local.set $e${x}
     local.get $err local.get $e${x} v128.store offset=${off}
     ;; flags: A-to-D saturation, full well (counted as set), flat of zero
     local.get $r local.get $atod f32x4.ge local.tee $m
@@ -106,7 +118,7 @@ const STATS = `
     ${groupStats('A')} ${groupStats('B')}
   end`;
 
-const PTRS = ['raw', 'drift', 'bias', 'dark', 'inv', 'sci', 'err', 'dq', 'dqIn'];
+const PTRS = ['raw', 'drift', 'bias', 'bErr', 'bDq', 'dark', 'inv', 'sci', 'err', 'dq', 'dqIn'];
 const F32_SPLATS = ['lvl', 'g', 'bScale', 'dt', 'atod', 'sat', 'base'];
 const V128_LOCALS = [
   ...F32_SPLATS,
@@ -115,7 +127,14 @@ const V128_LOCALS = [
   ...['n', 'min', 'max', 'sum', 'smin', 'smax', 'ssum', 'cntA', 'cntS'],
 ];
 
-function ccdRow(name: string, post: boolean): WasmFunc {
+/** The exported name of a variant's function. */
+export function ccdRowName(v: CcdVariant): string {
+  return `ccd_row${v.post ? '_post' : ''}${v.biasErr ? '_berr' : ''}${v.biasDq ? '_bdq' : ''}`;
+}
+
+function ccdRow(v: CcdVariant): WasmFunc {
+  const post = v.post;
+  const name = ccdRowName(v);
   const store = (k: keyof typeof CCD_OUT) => `local.get $out local.get $${k} v128.store offset=${CCD_OUT[k]}`;
   const step = (p: string, bytes: number) => `local.get $${p} i32.const ${bytes} i32.add local.set $${p}`;
   return {
@@ -148,15 +167,16 @@ function ccdRow(name: string, post: boolean): WasmFunc {
         local.get $count i32.eqz br_if $done
         loop $next
           local.get $raw v128.load local.set $raw8
-          ${group('A', 0, post)}
-          ${group('B', 16, post)}
+          ${group('A', 0, v)}
+          ${group('B', 16, v)}
           ;; the eight flags to 16-bit lanes, OR-ed into DQ with the raw DQ constant
           local.get $flagsA local.get $flagsB i16x8.narrow_i32x4_u
-          local.get $dqIn v128.load v128.or local.get $dq0 v128.or local.set $d
+          local.get $dqIn v128.load v128.or local.get $dq0 v128.or
+          ${v.biasDq ? 'local.get $bDq v128.load v128.or' : ''} local.set $d
           local.get $dq local.get $d v128.store
           ${post ? STATS : ''}
-          ${step('raw', 16)} ${step('dq', 16)} ${step('dqIn', 16)}
-          ${['drift', 'bias', 'dark', 'inv', 'sci', 'err'].map((p) => step(p, 32)).join(' ')}
+          ${step('raw', 16)} ${step('dq', 16)} ${step('dqIn', 16)} ${step('bDq', 16)}
+          ${['drift', 'bias', 'bErr', 'dark', 'inv', 'sci', 'err'].map((p) => step(p, 32)).join(' ')}
           local.get $i i32.const 8 i32.add local.tee $i
           local.get $count i32.lt_u br_if $next
         end
@@ -167,7 +187,7 @@ function ccdRow(name: string, post: boolean): WasmFunc {
   };
 }
 
-/** CCD pass with the 2-D terms (dark × DARKTIME, 1/flat) and the statistics in the same sweep. */
-export const CCD_ROW_POST = ccdRow('ccd_row_post', true);
-/** CCD pass alone (a CR-SPLIT exposure before CRCORR). */
-export const CCD_ROW = ccdRow('ccd_row', false);
+/** Every variant: with or without the 2-D terms, the bias ERR plane and the bias DQ plane. */
+export const CCD_ROWS: WasmFunc[] = [false, true].flatMap((post) =>
+  [false, true].flatMap((biasErr) => [false, true].map((biasDq) => ccdRow({ post, biasErr, biasDq }))),
+);

@@ -3,9 +3,9 @@
 // the row stays in cache), runs the kernel, and copies the results out to the chip arrays, which
 // stay ordinary typed arrays (backed by huge pages, shared with the writer and the workers).
 import { AsmError, assemble } from './assemble.ts';
-import { CCD_OUT, CCD_ROW, CCD_ROW_POST } from './ccd-kernel.ts';
+import { CCD_OUT, CCD_ROWS, type CcdVariant, ccdRowName } from './ccd-kernel.ts';
 
-export { CCD_OUT } from './ccd-kernel.ts';
+export { CCD_OUT, type CcdVariant } from './ccd-kernel.ts';
 export { AsmError, assemble, type ValType, type WasmFunc, type WasmModuleSpec } from './assemble.ts';
 
 /** Longest row segment the buffers hold (pixels); longer segments take the JavaScript kernels. */
@@ -15,6 +15,8 @@ type CcdRowFn = (
   raw: number,
   drift: number,
   bias: number,
+  bErr: number,
+  bDq: number,
   dark: number,
   inv: number,
   sci: number,
@@ -36,15 +38,19 @@ type CcdRowFn = (
 
 /** One thread's kernels and their row buffers (byte addresses and views of the same memory). */
 export class SimdKernels {
-  readonly ccdRow: CcdRowFn;
-  readonly ccdRowPost: CcdRowFn;
+  private readonly fns: Record<string, unknown>;
   /** Byte addresses of the row buffers (`zeros` stays all zero: absent terms read it). */
-  readonly at: Record<'raw' | 'bias' | 'dark' | 'inv' | 'sci' | 'err' | 'dq' | 'zeros' | 'out', number>;
+  readonly at: Record<
+    'raw' | 'bias' | 'bErr' | 'bDq' | 'dark' | 'inv' | 'sci' | 'err' | 'dq' | 'zeros' | 'out',
+    number
+  >;
   /** Column-drift rows, one slot per amp, kept while the same drift array comes back. */
   private readonly driftSlots: { at: number; of: Float32Array | null }[];
   private nextDriftSlot = 0;
   readonly raw: Uint16Array;
   readonly bias: Float32Array;
+  readonly bErr: Float32Array;
+  readonly bDq: Uint16Array;
   readonly dark: Float32Array;
   readonly inv: Float32Array;
   readonly sci: Float32Array;
@@ -57,8 +63,7 @@ export class SimdKernels {
 
   constructor(instance: WebAssembly.Instance) {
     const ex = instance.exports as Record<string, unknown>;
-    this.ccdRow = ex.ccd_row as CcdRowFn;
-    this.ccdRowPost = ex.ccd_row_post as CcdRowFn;
+    this.fns = ex;
     const buf = (ex.mem as WebAssembly.Memory).buffer;
     // Each buffer has room for SIMD_MAX_ROW pixels plus the padding of the last 4-pixel group.
     const f32 = (slot: number) => new Float32Array(buf, slot * SLOT, SIMD_MAX_ROW + 4);
@@ -67,6 +72,8 @@ export class SimdKernels {
       raw: 0,
       zeros: SLOT,
       bias: 2 * SLOT,
+      bErr: 13 * SLOT,
+      bDq: 14 * SLOT,
       dark: 3 * SLOT,
       inv: 4 * SLOT,
       sci: 5 * SLOT,
@@ -77,6 +84,8 @@ export class SimdKernels {
     this.driftSlots = [0, 1, 2, 3].map((i) => ({ at: (9 + i) * SLOT, of: null }));
     this.raw = u16(0);
     this.bias = f32(2);
+    this.bErr = f32(13);
+    this.bDq = u16(14);
     this.dark = f32(3);
     this.inv = f32(4);
     this.sci = f32(5);
@@ -89,6 +98,11 @@ export class SimdKernels {
   }
 
   private readonly buf: ArrayBuffer;
+
+  /** The CCD row kernel of a variant. */
+  ccdRow(v: CcdVariant): CcdRowFn {
+    return this.fns[ccdRowName(v)] as CcdRowFn;
+  }
 
   /**
    * Address of a drift row (zeros when there is none). A chip's amps alternate row by row, so each
@@ -106,7 +120,7 @@ export class SimdKernels {
 }
 
 const SLOT = (SIMD_MAX_ROW + 64) * 4;
-const PAGES = Math.ceil((13 * SLOT) / 65536);
+const PAGES = Math.ceil((15 * SLOT) / 65536);
 
 let compiled: WebAssembly.Module | null | undefined;
 let kernels: SimdKernels | null | undefined;
@@ -134,7 +148,7 @@ export function simdKernels(): SimdKernels | null {
 
 function simdModule(): WebAssembly.Module | null {
   if (compiled !== undefined) return compiled;
-  const bytes = assemble({ funcs: [CCD_ROW, CCD_ROW_POST], memory: { initial: PAGES, maximum: PAGES } });
+  const bytes = assemble({ funcs: CCD_ROWS, memory: { initial: PAGES, maximum: PAGES } });
   try {
     compiled = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
   } catch (e) {
