@@ -3,16 +3,7 @@
 // full-well saturation and the noise model. Each step's inputs were prepared by its own unit;
 // a step that is off simply contributes nothing here.
 import type { ChipGeometry } from './layout.ts';
-import {
-  ccdOnlySegment,
-  darkSum,
-  fastSegment,
-  inverseOf,
-  isCommonCase,
-  rowStats,
-  simdFor,
-  simdSegment,
-} from './fastpass.ts';
+import { darkSum, fastSegment, inverseOf, isCommonCase, rowStats, simdFor, simdSegment } from './fastpass.ts';
 import { type Placement, refRowBase } from './refimage.ts';
 
 export const DQ_SOFTERR = 1;
@@ -122,10 +113,10 @@ export function ccdPass(
   const plans = geom.amps.map((_, ai) => planSegment(p, post, ai, out, !fits));
   const fast = plans.every(isCommonCase);
   const simd = simdFor(plans);
+  simd?.forgetDrift();
   for (let oy = 0; oy < geom.outNy; oy++) {
     for (const plan of plans) {
       if (simd) simdSegment(simd, plan, oy, acc);
-      else if (fast && !plan.post) ccdOnlySegment(plan, oy, acc);
       else if (fast) fastSegment(plan, oy, acc);
       else runSegment(plan, oy, acc);
     }

@@ -1,6 +1,7 @@
-// The CCD sweep's kernel for the usual case (16-bit raw, constant raw DQ, reference images
-// without ERR/DQ planes, a scalar full well, no post-flash or shading), and the small sweeps it
-// leaves out of its loop (flag counts, the dark sum, 1/flat).
+// The CCD sweep's kernels for the usual case (16-bit raw, constant raw DQ, a scalar full well, no
+// post-flash or shading): the SIMD kernel's dispatch (row copies in and out, lane results merged)
+// and the JavaScript kernel it falls back to, plus the sweeps kept out of the pixel loop
+// (statistics rows, the dark sum, 1/flat).
 import { DQ_ATODSAT, DQ_BADFLAT, DQ_SATURATED, type SegPlan } from './ccdpass.ts';
 import type { ChipGeometry } from './layout.ts';
 import { type Placement, refRowBase } from './refimage.ts';
@@ -28,6 +29,11 @@ export function isCommonCase(pl: SegPlan): boolean {
   );
 }
 
+/**
+ * The JavaScript kernel for the usual case (the SIMD kernel's fallback and reference), with or
+ * without the 2-D terms: without them it subtracts a zero dark and multiplies by a unit flat, both
+ * exact, so one kernel serves the CCD-only pass of a CR-SPLIT exposure too.
+ */
 export function fastSegment(pl: SegPlan, oy: number, acc: Float64Array): void {
   const f = Math.fround;
   const w = pl.width;
@@ -112,7 +118,7 @@ export function simdFor(plans: SegPlan[]): SimdKernels | null {
 }
 
 /**
- * fastSegment (post) or ccdOnlySegment through the SIMD kernel: the row's inputs are copied into
+ * fastSegment through the SIMD kernel: the row's inputs are copied into
  * the kernel's buffers, and its SCI/ERR/DQ copied back. Same pixels, bit for bit.
  */
 export function simdSegment(k: SimdKernels, pl: SegPlan, oy: number, acc: Float64Array): void {
@@ -259,47 +265,6 @@ export function rowStats(
   acc[4] = smin;
   acc[5] = smax;
   acc[6] += ssumE + ssumO;
-}
-
-/**
- * fastSegment without the 2-D terms (a CR-SPLIT exposure's CCD pass, before CRCORR): the same
- * values (subtracting a zero dark and multiplying by a unit flat are exact), without reading them.
- */
-export function ccdOnlySegment(pl: SegPlan, oy: number, acc: Float64Array): void {
-  const f = Math.fround;
-  const w = pl.width;
-  const src = pl.srcBase + oy * pl.srcStride;
-  const dst = pl.dstBase + oy * pl.dstStride;
-  const g = f(pl.gain);
-  const lvl = f(pl.rowLevel.length > 0 ? pl.rowLevel[pl.rowStart + oy] : 0);
-  const drift = pl.drift.length > 0 ? pl.drift : filled(0, w);
-  const hasBias = pl.bData.length > 0;
-  const bb = hasBias ? pl.bBase + oy * pl.bStride : 0;
-  const bScale = f(pl.bScale);
-  const atod = f(pl.atod);
-  const sat = f(pl.sat);
-  const base = f(pl.base);
-  const dq0 = pl.dqConst;
-  const rawR = (pl.raw as Uint16Array).subarray(src, src + w);
-  const biasR = (hasBias ? pl.bData : filled(0, w)).subarray(bb, bb + w);
-  const sciR = pl.sci.subarray(dst, dst + w);
-  const errR = pl.err.subarray(dst, dst + w);
-  const dqR = pl.dq.subarray(dst, dst + w);
-  let nAtod = 0;
-  let nSat = 0;
-  for (let k = 0; k < w; k++) {
-    const r = rawR[k];
-    const s0 = f(f(f(f(r - lvl) - drift[k]) * g) - f(biasR[k] * bScale));
-    const atodFlag = r >= atod ? DQ_ATODSAT : 0;
-    const satFlag = s0 > sat ? DQ_SATURATED : 0;
-    nAtod += atodFlag >> 11;
-    nSat += satFlag >> 8;
-    sciR[k] = s0;
-    errR[k] = Math.sqrt(f(base + Math.max(s0, 0)));
-    dqR[k] = dqR[k] | dq0 | atodFlag | satFlag;
-  }
-  acc[9] += nAtod;
-  acc[10] += nSat;
 }
 
 const inverses = new WeakMap<Float32Array, Float32Array>();

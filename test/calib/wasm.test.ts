@@ -2,10 +2,13 @@
 // against JavaScript's arithmetic (a wrong opcode number fails here, not in a calibration), and
 // the kernel's pixels, flag counts and statistics equal the JavaScript kernels' to the bit.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
+import { SCALAR, SCALAR_MEMORY, SIMD, SIMD_MEMORY } from '../../src/calib/wasm/opcodes.ts';
 import {
   AsmError,
   assemble,
+  type CcdPassInput,
   type ChipGeometry,
   ccdPass,
   chipGeometry,
@@ -19,8 +22,12 @@ import {
 
 const f = Math.fround;
 
+/** Every instruction a check below ran (the coverage test compares it with the opcode tables). */
+const checked = new Set<string>(['v128.load', 'v128.store', 'i32.const', 'local.get', 'local.set']);
+
 /** Runs `op` on the v128 values at bytes 0 and 16 (and 32 for a third operand); result at 48. */
 function runOp(op: string, inputs: ArrayBufferView[], imm = ''): DataView {
+  checked.add(op);
   const loads = inputs.map((_, i) => `i32.const ${16 * i} v128.load`).join(' ');
   const fn: WasmFunc = { name: 'op', params: {}, body: `i32.const 48 ${loads} ${op} ${imm} v128.store` };
   const inst = new WebAssembly.Instance(
@@ -34,6 +41,11 @@ function runOp(op: string, inputs: ArrayBufferView[], imm = ''): DataView {
   }
   (inst.exports.op as () => void)();
   return new DataView(mem, 48, 16);
+}
+
+function instantiate(funcs: WasmFunc[]): WebAssembly.Instance {
+  const bytes = assemble({ funcs, memory: { initial: 1, maximum: 1 } }) as Uint8Array<ArrayBuffer>;
+  return new WebAssembly.Instance(new WebAssembly.Module(bytes));
 }
 
 const f32s = (d: DataView) => [0, 1, 2, 3].map((i) => d.getFloat32(4 * i, true));
@@ -122,23 +134,85 @@ describe('WebAssembly assembler: opcodes against JavaScript', () => {
     const f64 = new Float64Array([1.25, -8]);
     assert.deepEqual(f64s(runOp('f64x2.add', [f64, new Float64Array([0.5, 0.5])])), [1.75, -7.5]);
   });
-  test('v128.any_true and scalar control flow', () => {
-    const fn: WasmFunc = {
+  test('splats', () => {
+    const fn = (op: string, c: string): WasmFunc => ({
+      name: 'splat',
+      params: {},
+      body: `i32.const 48 ${c} ${op} v128.store`,
+    });
+    const run = (op: string, c: string) => {
+      checked.add(op);
+      const inst = instantiate([fn(op, c)]);
+      (inst.exports.splat as () => void)();
+      return new DataView((inst.exports.mem as WebAssembly.Memory).buffer, 48, 16);
+    };
+    assert.deepEqual(f32s(run('f32x4.splat', 'f32.const 2.5')), [2.5, 2.5, 2.5, 2.5]);
+    assert.deepEqual(i16s(run('i16x8.splat', 'i32.const -3')), [-3, -3, -3, -3, -3, -3, -3, -3]);
+    checked.add('f32.const');
+  });
+  test('v128.any_true, if/else, loops, calls, scalar memory and arithmetic', () => {
+    const any: WasmFunc = {
       name: 'any',
       params: { p: 'i32' },
       result: 'i32',
       locals: { r: 'i32' },
       body: `local.get $p v128.load v128.any_true if i32.const 7 local.set $r else i32.const 9 local.set $r end local.get $r`,
     };
-    const inst = new WebAssembly.Instance(
-      new WebAssembly.Module(
-        assemble({ funcs: [fn], memory: { initial: 1, maximum: 1 } }) as Uint8Array<ArrayBuffer>,
-      ),
-    );
-    const any = inst.exports.any as (p: number) => number;
-    new Int32Array((inst.exports.mem as WebAssembly.Memory).buffer, 64, 4).set([0, 0, 5, 0]);
-    assert.equal(any(0), 9);
-    assert.equal(any(64), 7);
+    // Sums the i32 words [p, p + 4n) and stores the sum minus 1 at q, through a call.
+    const sum: WasmFunc = {
+      name: 'sum',
+      params: { p: 'i32', n: 'i32' },
+      result: 'i32',
+      locals: { i: 'i32', s: 'i32' },
+      body: `block $done local.get $n i32.eqz br_if $done
+        loop $next
+          local.get $s local.get $p i32.load offset=0 i32.add local.set $s
+          local.get $p i32.const 4 i32.add local.set $p
+          local.get $i i32.const 1 i32.add local.tee $i local.get $n i32.lt_u br_if $next
+        end end local.get $s`,
+    };
+    const store: WasmFunc = {
+      name: 'store',
+      params: { p: 'i32', n: 'i32', q: 'i32' },
+      body: 'local.get $q local.get $p local.get $n call $sum i32.const 1 i32.sub i32.store',
+    };
+    const inst = instantiate([any, sum, store]);
+    const mem = (inst.exports.mem as WebAssembly.Memory).buffer;
+    new Int32Array(mem, 64, 4).set([0, 0, 5, 0]);
+    assert.equal((inst.exports.any as (p: number) => number)(0), 9);
+    assert.equal((inst.exports.any as (p: number) => number)(64), 7);
+    (inst.exports.store as (p: number, n: number, q: number) => void)(64, 4, 128);
+    assert.equal(new Int32Array(mem, 128, 1)[0], 4);
+    assert.equal((inst.exports.sum as (p: number, n: number) => number)(64, 0), 0);
+    for (const op of [
+      'v128.any_true',
+      'i32.load',
+      'i32.store',
+      'i32.add',
+      'i32.sub',
+      'i32.eqz',
+      'i32.lt_u',
+      'local.tee',
+    ]) {
+      checked.add(op);
+    }
+  });
+  test('v128.const lanes', () => {
+    const fn: WasmFunc = {
+      name: 'c',
+      params: {},
+      body: 'i32.const 48 v128.const f32x4 1.5 -2 0 inf v128.store i32.const 64 v128.const i32x4 1 -2 3 2048 v128.store',
+    };
+    const inst = instantiate([fn]);
+    (inst.exports.c as () => void)();
+    const mem = (inst.exports.mem as WebAssembly.Memory).buffer;
+    assert.deepEqual(f32s(new DataView(mem, 48, 16)), [1.5, -2, 0, Infinity]);
+    assert.deepEqual(i32s(new DataView(mem, 64, 16)), [1, -2, 3, 2048]);
+  });
+  test('every instruction in the opcode tables has a check here', () => {
+    const tables = [SCALAR, SCALAR_MEMORY, SIMD, SIMD_MEMORY].flatMap((t) => Object.keys(t));
+    const missing = tables.filter((op) => !checked.has(op));
+    assert.deepEqual(missing, [], `opcode table entries without a check: ${missing.join(' ')}`);
   });
   test('bad source is an AsmError naming the function', () => {
     const bad = (body: string) => () =>
@@ -233,33 +307,96 @@ function sameBits(name: string, a: ArrayLike<number>, b: ArrayLike<number>): voi
   assert.equal(n, 0, `${name}: ${n} pixels differ, first at ${first}: ${a[first]} vs ${b[first]}`);
 }
 
+interface KernelCase {
+  name: string;
+  post: 'none' | 'dark+flat' | 'dark';
+  biasPlanes?: boolean;
+  noBias?: boolean;
+  noBlev?: boolean;
+  /** Let ccdPass allocate the outputs (its DQ is known zero and is not read). */
+  fresh?: boolean;
+}
+
+const CASES: KernelCase[] = [
+  { name: 'dark and flat', post: 'dark+flat' },
+  { name: 'CCD part only', post: 'none' },
+  { name: 'dark and flat, bias ERR/DQ planes', post: 'dark+flat', biasPlanes: true },
+  { name: 'CCD part only, bias ERR/DQ planes', post: 'none', biasPlanes: true },
+  {
+    name: 'dark without flat, no bias, no BLEVCORR, fresh outputs',
+    post: 'dark',
+    noBias: true,
+    noBlev: true,
+    fresh: true,
+  },
+  { name: 'CCD part only, no bias, fresh outputs', post: 'none', noBias: true, fresh: true },
+];
+
+function runBoth(c: KernelCase, seed: number) {
+  const { g, input, post } = chipCase(seed, c.biasPlanes === true);
+  const inp: CcdPassInput = {
+    ...input,
+    bias: c.noBias ? undefined : input.bias,
+    amps: c.noBlev ? input.amps.map((a) => ({ gain: a.gain, readnoise: a.readnoise })) : input.amps,
+  };
+  const p = c.post === 'none' ? undefined : c.post === 'dark' ? { ...post, flat: undefined } : post;
+  const outputs = () => (c.fresh ? undefined : flagged(g));
+  try {
+    setSimdEnabled(false);
+    const js = ccdPass(inp, p, outputs());
+    setSimdEnabled(true);
+    const simd = ccdPass(inp, p, outputs());
+    return { g, js, simd, input: inp, post: p };
+  } finally {
+    setSimdEnabled(true);
+  }
+}
+
+function assertSame(js: ReturnType<typeof ccdPass>, simd: ReturnType<typeof ccdPass>): void {
+  sameBits('SCI', simd.arrays.sci, js.arrays.sci);
+  sameBits('ERR', simd.arrays.err, js.arrays.err);
+  sameBits('DQ', simd.arrays.dq, js.arrays.dq);
+  assert.deepEqual(simd.counts, js.counts);
+  assert.deepEqual(simd.sums, js.sums);
+}
+
 describe('SIMD CCD kernel', () => {
-  for (const [withPost, biasPlanes] of [
-    [true, false],
-    [false, false],
-    [true, true],
-    [false, true],
-  ]) {
-    const what = `${withPost ? 'with' : 'without'} dark and flat, ${biasPlanes ? 'with' : 'without'} bias ERR/DQ`;
-    test(`gives the JavaScript kernel's pixels, counts and statistics (${what})`, () => {
-      const { g, input, post } = chipCase(withPost ? 11 : 12, biasPlanes);
-      const p = withPost ? post : undefined;
-      try {
-        setSimdEnabled(false);
-        const js = ccdPass(input, p, flagged(g));
-        setSimdEnabled(true);
-        const simd = ccdPass(input, p, flagged(g));
-        sameBits('SCI', simd.arrays.sci, js.arrays.sci);
-        sameBits('ERR', simd.arrays.err, js.arrays.err);
-        sameBits('DQ', simd.arrays.dq, js.arrays.dq);
-        assert.deepEqual(simd.counts, js.counts);
-        assert.ok(js.counts.atodsat >= 250 && js.counts.saturated >= 250, JSON.stringify(js.counts));
-        assert.deepEqual(simd.sums, js.sums);
-        if (withPost)
-          assert.ok(js.sums && js.sums.n > 0.99 * g.outNx * g.outNy && js.sums.n < g.outNx * g.outNy);
-      } finally {
-        setSimdEnabled(true);
+  for (const [i, c] of CASES.entries()) {
+    test(`gives the JavaScript kernel's pixels, counts and statistics (${c.name})`, () => {
+      const { g, js, simd } = runBoth(c, 11 + i);
+      assertSame(js, simd);
+      assert.ok(js.counts.atodsat >= 250 && js.counts.saturated >= 250, JSON.stringify(js.counts));
+      if (c.post !== 'none') {
+        assert.ok(js.sums && js.sums.n > 0.99 * g.outNx * g.outNy && js.sums.n < g.outNx * g.outNy);
       }
     });
   }
+
+  test('CALDERA_SIMD=0 selects the JavaScript kernels for the whole process', () => {
+    const probe = (env: string | undefined) => {
+      const src = `import { simdKernels } from ${JSON.stringify(new URL('../../src/calib/wasm/index.ts', import.meta.url).href)}; console.log(simdKernels() === null ? 'js' : 'simd');`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', src], {
+        encoding: 'utf8',
+        env: { ...process.env, CALDERA_SIMD: env },
+      });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim();
+    };
+    assert.equal(probe('0'), 'js');
+    assert.equal(probe(undefined), 'simd');
+  });
+
+  test('a drift array refilled between chips is read afresh', () => {
+    const { input, post, g } = runBoth(CASES[0], 3);
+    // The same Float32Array objects with new contents, as a caller recycling its buffers would pass.
+    for (const a of input.amps) a.colDrift?.fill(0.75);
+    try {
+      setSimdEnabled(false);
+      const js = ccdPass(input, post, flagged(g));
+      setSimdEnabled(true);
+      assertSame(js, ccdPass(input, post, flagged(g)));
+    } finally {
+      setSimdEnabled(true);
+    }
+  });
 });

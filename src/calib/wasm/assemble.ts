@@ -4,15 +4,7 @@
 // text in this repository: no compiler toolchain, no committed binary. Only what the kernels need
 // is supported (void blocks, loops and ifs, one or no result, one exported memory); anything else is an
 // AsmError naming the function and token.
-import {
-  SIMD,
-  SIMD_LANE_MEMORY,
-  SIMD_MEMORY,
-  SIMD_SHUFFLE,
-  SIMD_LANE,
-  SCALAR,
-  SCALAR_MEMORY,
-} from './opcodes.ts';
+import { SCALAR, SCALAR_MEMORY, SIMD, SIMD_MEMORY, SIMD_SHUFFLE } from './opcodes.ts';
 
 export type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128';
 
@@ -156,11 +148,6 @@ class Encoder {
     if (op in SCALAR_MEMORY) return [SCALAR_MEMORY[op][0], ...this.memarg(SCALAR_MEMORY[op][1])];
     if (op in SCALAR) return [SCALAR[op]];
     if (op in SIMD_MEMORY) return [0xfd, ...uleb(SIMD_MEMORY[op][0]), ...this.memarg(SIMD_MEMORY[op][1])];
-    if (op in SIMD_LANE_MEMORY) {
-      const [code, align] = SIMD_LANE_MEMORY[op];
-      return [0xfd, ...uleb(code), ...this.memarg(align), this.integer()];
-    }
-    if (op in SIMD_LANE) return [0xfd, ...uleb(SIMD_LANE[op]), this.integer()];
     if (op === SIMD_SHUFFLE) {
       const lanes = Array.from({ length: 16 }, () => this.integer());
       return [0xfd, ...uleb(13), ...lanes];
@@ -208,17 +195,14 @@ class Encoder {
     return v;
   }
 
-  /** `v128.const <shape> lanes…` for the shapes i16x8, i32x4, f32x4, f64x2. */
+  /** `v128.const <shape> lanes…` for the shapes i32x4 and f32x4. */
   private v128(): number[] {
     const shape = this.next();
+    if (shape !== 'i32x4' && shape !== 'f32x4') this.fail(`v128.const shape ${shape} is not supported`);
     const buf = new DataView(new ArrayBuffer(16));
-    const lanes = { i16x8: 8, i32x4: 4, f32x4: 4, f64x2: 2 }[shape];
-    if (lanes === undefined) this.fail(`v128.const shape ${shape} is not supported`);
-    for (let i = 0; i < lanes; i++) {
-      if (shape === 'i16x8') buf.setInt16(i * 2, this.integer(), true);
-      else if (shape === 'i32x4') buf.setInt32(i * 4, this.integer(), true);
-      else if (shape === 'f32x4') buf.setFloat32(i * 4, this.float(), true);
-      else buf.setFloat64(i * 8, this.float(), true);
+    for (let i = 0; i < 4; i++) {
+      if (shape === 'i32x4') buf.setInt32(i * 4, this.integer(), true);
+      else buf.setFloat32(i * 4, this.float(), true);
     }
     return [...new Uint8Array(buf.buffer)];
   }

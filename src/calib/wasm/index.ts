@@ -105,6 +105,14 @@ export class SimdKernels {
   }
 
   /**
+   * Forgets the drift rows held in the slots. Called at the start of each chip's pass: within a
+   * pass the drift arrays are fixed, but a caller may refill the same array for the next chip.
+   */
+  forgetDrift(): void {
+    for (const s of this.driftSlots) s.of = null;
+  }
+
+  /**
    * Address of a drift row (zeros when there is none). A chip's amps alternate row by row, so each
    * keeps its own slot and is copied in once per chip rather than once per row.
    */
